@@ -1,0 +1,77 @@
+"""Korean text analysis with Kiwi: sentence splitting, spacing repair, morphemes."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from kiwipiepy import Kiwi
+
+_lock = threading.Lock()
+
+# Content-bearing morpheme tags: nouns, numbers, foreign words, hanja, roots,
+# verb and adjective stems. Particles, endings and punctuation carry no topic.
+_KEEP = {"NNG", "NNP", "NR", "SL", "SN", "SH", "XR", "VV", "VA", "MAG"}
+# Question words and light verbs: frequent in questions, never what they ask about.
+_STOP = {"어떻", "어디", "언제", "무엇", "뭐", "얼마", "왜", "누구", "어느", "몇", "무슨",
+         "하", "있", "되", "없", "보", "같", "않", "주", "지", "이", "그", "저", "것", "수", "등", "때"}
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@lru_cache(maxsize=1)
+def kiwi() -> Kiwi:
+    return Kiwi()
+
+
+def split_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of ``text`` as (start, end), trimmed of whitespace, never empty."""
+    if not text.strip():
+        return []
+    with _lock:
+        sents = kiwi().split_into_sents(text)
+    spans = []
+    for s in sents:
+        start, end = s.start, s.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def respace(text: str) -> str:
+    """A spacing-normalised copy ("날아오 르기" -> "날아오르기") used only for indexing."""
+    with _lock:
+        return kiwi().space(text, reset_whitespace=True)
+
+
+def morphemes(text: str) -> list[str]:
+    """Content morphemes for BM25: "삼성 전자의 수혜" -> ["삼성", "전자", "수혜"]."""
+    with _lock:
+        tokens = kiwi().tokenize(text)
+    out = []
+    for t in tokens:
+        tag = t.tag.split("-")[0]
+        form = t.form.lower()
+        if tag in _KEEP and form not in _STOP:
+            out.append(form)
+    return out
+
+
+def document_terms(text: str) -> list[str]:
+    """BM25 terms of an indexed sentence: its morphemes, plus those of its
+    spacing-repaired copy where repair changes the analysis ("삼성전 자도")."""
+    terms = morphemes(text)
+    seen = set(terms)
+    for t in morphemes(respace(text)):
+        if t not in seen:
+            seen.add(t)
+            terms.append(t)
+    return terms
+
+
+def has_hangul(text: str) -> bool:
+    return bool(_HANGUL.search(text))

