@@ -55,6 +55,12 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    index = _open(_settings(args))
+    print(f"ready: {len(index.sentences)} sentences from {len(index.documents)} documents")
+    return 0
+
+
 def cmd_ask(args) -> int:
     settings = _settings(args)
     index = _open(settings)
@@ -94,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="build the index from a folder of .txt files")
     common(p)
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("prepare", help="build the embedder and the index if they are missing or stale")
+    common(p)
+    p.set_defaults(func=cmd_prepare)
     p = sub.add_parser("ask", help="ask one question and print the cited sentences")
     common(p)
     p.add_argument("question")

@@ -72,6 +72,8 @@ class _Line:
 def _normalize(raw: str) -> str:
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     # Non-breaking and zero-width spaces are scraping artefacts, not content.
+    # NFC: decomposed Hangul jamo would tokenise badly and never match a query.
+    raw = unicodedata.normalize("NFC", raw)
     return raw.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
 
 
