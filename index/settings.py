@@ -31,6 +31,17 @@ class Settings(BaseSettings):
         None, description="Override the index's calibrated answer threshold (fused score)."
     )
     log_level: str = "INFO"
+    write_token: str | None = Field(
+        None, description="Bearer token for POST/DELETE /documents; unset means writes are refused."
+    )
+    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest accepted request body.")
+    max_document_chars: int = Field(200_000, ge=100, description="Largest accepted document text.")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute per client on /ask; 0 turns the limit off."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call the API from a browser."
+    )
 
     @property
     def model_cache(self) -> Path:

@@ -1,0 +1,38 @@
+# Two commands on a fresh clone:
+#   make serve   install everything, build the embedder and the seed index if missing, serve on :8000
+#   make test    run the whole test suite (installs Debian's chromium for the browser test)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+.PHONY: serve test install prepare chromium bench eval
+
+serve: prepare
+	$(PY) -m service
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+prepare: install
+	$(PY) -m index prepare
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: install chromium
+	$(PY) -m pytest -q -p no:cacheprovider
+
+eval: install
+	$(PY) -m index eval --qa ../shared/eval/seed_qa.jsonl
+	$(PY) -m index eval --qa bench/dev_qa.jsonl
+
+bench: prepare
+	$(PY) -m bench

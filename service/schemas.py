@@ -1,0 +1,91 @@
+"""Request and response models, one per role."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+QUESTION_MAX = 500
+HISTORY_MAX = 10
+
+
+class AskRequest(BaseModel):
+    # Strict: "5" is not a number and 5 is not a question; say so instead of guessing.
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "리벨리온은 첫 해외법인을 어디에 세웠나?", "top_k": 5},
+                {"question": "그럼 업스테이지는?", "top_k": 3, "history": ["리벨리온은 첫 해외법인을 어디에 세웠나?"]},
+            ]
+        },
+    )
+
+    question: str = Field(..., min_length=1, max_length=QUESTION_MAX,
+                          description="질문 (1–500자)", examples=["리벨리온은 첫 해외법인을 어디에 세웠나?"])
+    top_k: int = Field(5, ge=1, le=20, description="돌려받을 인용 문장 수 (1–20)")
+    history: list[str] = Field(default_factory=list, max_length=HISTORY_MAX,
+                               description="같은 대화의 이전 질문들 (최대 10개)",
+                               examples=[["일본의 AI 시장 규모는?"]])
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("question is empty or whitespace: type a question")
+        return v.strip()
+
+    @field_validator("history")
+    @classmethod
+    def _short_items(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if len(item) > QUESTION_MAX:
+                raise ValueError(f"each history item must be at most {QUESTION_MAX} characters")
+        return v
+
+
+class Citation(BaseModel):
+    rank: int
+    doc_id: str
+    title: str
+    published: str | None
+    sentence_index: int
+    start: int = Field(description="문서 text 안의 시작 오프셋 (코드 포인트)")
+    end: int = Field(description="문서 text 안의 끝 오프셋 (미포함)")
+    text: str
+    score: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answered: bool
+    answer: str | None
+    citations: list[Citation]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str
+    published: str | None
+    source: str | None
+    n_sentences: int
+
+
+class SentenceSpan(BaseModel):
+    index: int
+    start: int
+    end: int
+
+
+class DocumentPublic(BaseModel):
+    doc_id: str
+    title: str
+    published: str | None
+    source: str | None
+    text: str
+    sentences: list[SentenceSpan]
+
+
+class Status(BaseModel):
+    status: str
