@@ -279,3 +279,21 @@ def load_documents(folder: Path) -> list[Document]:
             raise ValueError(f"{path} is not UTF-8 text ({e}); convert it to UTF-8") from e
         docs.append(clean_page(raw, path.stem))
     return docs
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:2000].lower()
+    return "<html" in head or "<!doctype html" in head or bool(re.search(r"<(p|div|body|article)[\s>]", head))
+
+
+def clean_html(html: str, doc_id: str) -> Document:
+    """Clean an HTML page: trafilatura extracts the main text (scripts, styles and
+    navigation never become text), then the same line rules as for scrapes apply."""
+    import trafilatura
+
+    body = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=False,
+                               favor_recall=True) or ""
+    meta = trafilatura.extract_metadata(html)
+    title = (meta.title or "").strip() if meta else ""
+    header = "\n".join(x for x in (title, f"입력 {meta.date}" if meta and meta.date else "") if x)
+    return clean_page(f"{header}\n{body}" if header else body, doc_id)

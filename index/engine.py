@@ -123,8 +123,10 @@ class SentenceIndex:
         source_hashes: dict[str, str] | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         dense: faiss.Index | None = None,
+        deleted_sources: set[str] | None = None,
     ):
         self.documents = {d.doc_id: d for d in documents}
+        self.deleted_sources = set(deleted_sources or ())
         self.sentences = sentences
         self.vectors = vectors
         self.bm25 = bm25
@@ -145,6 +147,7 @@ class SentenceIndex:
         reuse: "SentenceIndex | None" = None,
         threshold: float = DEFAULT_THRESHOLD,
         log: Callable[[str], None] | None = None,
+        deleted_sources: set[str] | None = None,
     ) -> "SentenceIndex":
         """Split, embed and index ``documents``.
 
@@ -189,7 +192,25 @@ class SentenceIndex:
         corpus_terms = [u.terms or ["\u0000"] for u in units] or [["\u0000"]]
         bm25.index(corpus_terms, show_progress=False)
         return cls(list(documents), sentences, vectors, bm25, embedder,
-                   source_hashes=source_hashes, threshold=threshold)
+                   source_hashes=source_hashes, threshold=threshold, deleted_sources=deleted_sources)
+
+    # --------------------------------------------------------------- updates
+    def with_document(self, doc: Document, log: Callable[[str], None] | None = None) -> "SentenceIndex":
+        """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched."""
+        docs = [d for d in self.documents.values() if d.doc_id != doc.doc_id] + [doc]
+        hashes = {k: v for k, v in self.source_hashes.items() if k != doc.doc_id}
+        return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
+                                   threshold=self.threshold, log=log,
+                                   deleted_sources=self.deleted_sources - {doc.doc_id})
+
+    def without_document(self, doc_id: str) -> "SentenceIndex":
+        if doc_id not in self.documents:
+            raise KeyError(doc_id)
+        docs = [d for d in self.documents.values() if d.doc_id != doc_id]
+        hashes = {k: v for k, v in self.source_hashes.items() if k != doc_id}
+        deleted = self.deleted_sources | ({doc_id} if doc_id in self.source_hashes else set())
+        return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
+                                   threshold=self.threshold, deleted_sources=deleted)
 
     # --------------------------------------------------------------- queries
     def _compute_max_idf(self) -> float:
@@ -275,6 +296,7 @@ class SentenceIndex:
             "n_documents": len(self.documents),
             "n_sentences": len(self.sentences),
             "threshold": self.threshold,
+            "deleted_sources": sorted(self.deleted_sources),
             "fusion": {"dense_weight": DENSE_WEIGHT, "dense_floor": DENSE_FLOOR, "dense_ceil": DENSE_CEIL},
             "documents": {
                 d.doc_id: {
@@ -356,7 +378,8 @@ class SentenceIndex:
         sources = {k: v.get("source_sha256") for k, v in manifest["documents"].items()}
         return cls(documents, sentences, vectors, bm25, embedder,
                    source_hashes={k: v for k, v in sources.items() if v},
-                   threshold=float(manifest.get("threshold", DEFAULT_THRESHOLD)), dense=dense)
+                   threshold=float(manifest.get("threshold", DEFAULT_THRESHOLD)), dense=dense,
+                   deleted_sources=set(manifest.get("deleted_sources", [])))
 
 
 _FOLLOW_UP = re.compile(r"^(그럼|그러면|그렇다면|그건|그것은|그래서|또|그리고|and|what about|how about)\b",
@@ -390,13 +413,19 @@ def ensure_index(store: "IndexStore", seeds_dir: Path, embedder: Embedder,
     except IndexMismatchError as e:
         log(f"rebuilding: {e}")
         index = None
-    if index is not None and index.source_hashes == wanted:
-        return index
     if index is not None:
+        # Seeds deleted through the API stay deleted; documents added through the
+        # API (no source file) are kept across rebuilds.
+        wanted = {k: v for k, v in wanted.items() if k not in index.deleted_sources}
+        if index.source_hashes == wanted:
+            return index
         log(f"source documents in {seeds_dir} changed: rebuilding the index")
     t0 = time.perf_counter()
-    docs = load_documents(seeds_dir)
-    new = SentenceIndex.build(docs, embedder, source_hashes=wanted, reuse=index, log=log)
+    docs = [d for d in load_documents(seeds_dir) if d.doc_id in wanted]
+    if index is not None:
+        docs += [d for d in index.documents.values() if d.doc_id not in index.source_hashes and d.doc_id not in wanted]
+    new = SentenceIndex.build(docs, embedder, source_hashes=wanted, reuse=index, log=log,
+                              deleted_sources=index.deleted_sources if index is not None else None)
     store.publish(new)
     log(f"indexed {len(new.sentences)} sentences from {len(docs)} documents "
         f"in {time.perf_counter() - t0:.1f}s")

@@ -1,8 +1,10 @@
 """The web layer: FastAPI routes over the engine in ``index/``. No retrieval logic here."""
 
 
+import dataclasses
 import json
 import logging
+import secrets
 import math
 import threading
 import time
@@ -11,17 +13,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Callable
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from index.engine import IndexStore, SentenceIndex, ensure_index
+from index.clean import clean_html, clean_page, looks_like_html
+from index.engine import IndexStore, SentenceIndex, content_hash, ensure_index
 from index.settings import Settings
 
-from .schemas import AskRequest, AskResponse, Citation, DocumentPublic, DocumentSummary, SentenceSpan, Status
+from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentPublic, DocumentSummary,
+                      DocumentWritten, SentenceSpan, Status)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("newsqa")
@@ -41,13 +45,25 @@ class Engine:
         self._loader = loader or self._default_loader
         self.started = time.perf_counter()
         self.ready_after: float | None = None
+        self.store = IndexStore(settings.index_dir)
+        # One writer at a time; readers never wait: they use whichever complete
+        # index object self.index pointed to when their request began.
+        self.write_lock = threading.Lock()
+
+    def replace(self, build: Callable[[SentenceIndex], SentenceIndex]) -> SentenceIndex:
+        """Build a new index from the current one, persist it atomically, then swap it in."""
+        with self.write_lock:
+            new = build(self.require())
+            self.store.publish(new)
+            self.index = new
+            return new
 
     def _default_loader(self) -> SentenceIndex:
         from index.embedder import load_embedder
 
         s = self.settings
         embedder = load_embedder(s.model, s.model_cache, log=log.info)
-        return ensure_index(IndexStore(s.index_dir), s.seeds_dir, embedder, log=log.info)
+        return ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
 
     def load(self) -> None:
         try:
@@ -222,6 +238,54 @@ def create_app(settings: Settings | None = None,
         spans = [SentenceSpan(index=s.index, start=s.start, end=s.end) for s in index.sentences if s.doc_id == doc_id]
         return DocumentPublic(doc_id=doc.doc_id, title=doc.title, published=doc.published, source=doc.source,
                               text=doc.text, sentences=spans)
+
+    def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
+        if not settings.write_token:
+            raise HTTPException(403, "writes are disabled: set NEWSQA_WRITE_TOKEN on the server to allow them")
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.encode(), settings.write_token.encode()):
+            raise HTTPException(401, "missing or wrong token: send Authorization: Bearer <token>",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    WriterDep = Annotated[None, Depends(require_writer)]
+
+    def _written(index: SentenceIndex, doc_id: str, status: str) -> DocumentWritten:
+        d = index.documents[doc_id]
+        n = sum(1 for s in index.sentences if s.doc_id == doc_id)
+        return DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
+                               n_sentences=n, status=status)
+
+    @app.post("/documents", response_model=DocumentWritten, status_code=201, summary="문서 추가 (인증 필요)",
+              responses={200: {"description": "같은 내용이 이미 있음"}, 401: {"description": "토큰 없음/틀림"},
+                         403: {"description": "쓰기 비활성"}, 413: {"description": "너무 큼"}})
+    def add_document(body: DocumentCreate, _: WriterDep, index: IndexDep):
+        if len(body.text) > settings.max_document_chars:
+            raise HTTPException(413, f"document text has {len(body.text)} characters, the limit is "
+                                     f"{settings.max_document_chars}: split it")
+        doc_id = body.doc_id or "doc-" + content_hash(body.text)[:16]
+        doc = clean_html(body.text, doc_id) if looks_like_html(body.text) else clean_page(body.text, doc_id)
+        if not doc.text.strip():
+            raise HTTPException(422, "no article text left after cleaning: send the article body")
+        doc = dataclasses.replace(doc, title=body.title or doc.title, published=body.published or doc.published,
+                                  source=body.source or doc.source)
+        old = index.documents.get(doc_id)
+        if old == doc:
+            return JSONResponse(_written(index, doc_id, "unchanged").model_dump(), 200)
+        new = engine.replace(lambda current: current.with_document(doc))
+        return _written(new, doc_id, "updated" if old else "created")
+
+    @app.delete("/documents/{doc_id}", response_model=DocumentWritten, summary="문서 삭제 (인증 필요)",
+                responses={401: {"description": "토큰 없음/틀림"}, 403: {"description": "쓰기 비활성"},
+                           404: {"description": "없는 문서"}})
+    def delete_document(doc_id: str, _: WriterDep, index: IndexDep) -> DocumentWritten:
+        if doc_id not in index.documents:
+            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
+        gone = _written(index, doc_id, "deleted")
+        try:
+            engine.replace(lambda current: current.without_document(doc_id))
+        except KeyError:
+            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids") from None
+        return gone
 
     @app.get("/healthz", response_model=Status, summary="프로세스 생존 확인")
     def healthz() -> Status:

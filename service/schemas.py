@@ -89,3 +89,38 @@ class DocumentPublic(BaseModel):
 
 class Status(BaseModel):
     status: str
+
+
+class DocumentCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "doc_id": "naver-saudi-2024",
+            "title": "네이버, 사우디에 클라우드 거점 세운다",
+            "published": "2024-11-03",
+            "text": "네이버클라우드가 사우디아라비아 리야드에 중동 첫 데이터센터를 짓는다. 회사는 3일 현지 통신사와 합작법인을 세웠다.",
+        }]},
+    )
+
+    doc_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.\-]{1,100}$",
+                               description="문서 id (영문, 숫자, _ . -); 없으면 내용 해시로 만듭니다")
+    title: str | None = Field(None, max_length=300)
+    published: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
+    source: str | None = Field(None, max_length=300)
+    text: str = Field(..., min_length=1, description="기사 본문 (일반 텍스트 또는 HTML 페이지)")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text is empty or whitespace: send the article text")
+        return v
+
+
+class DocumentWritten(BaseModel):
+    doc_id: str
+    title: str
+    published: str | None
+    source: str | None
+    n_sentences: int
+    status: str = Field(description="created | updated | unchanged | deleted")
