@@ -21,11 +21,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 prepare: install
 	$(PY) -m index prepare
 
+# Debian's chromium drives the browser test; a CJK font makes its screenshots legible.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser test"; \
+	@{ command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/opentype/noto ]; } || { \
+	  echo "installing Debian's chromium and fonts-noto-cjk for the browser test"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
 test: install chromium
 	$(PY) -m pytest -q -p no:cacheprovider
