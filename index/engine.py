@@ -57,7 +57,7 @@ DEFAULT_THRESHOLD = 0.40
 # 2-core machine exact search over 384-d vectors takes ~3 ms at 50k and ~12 ms at
 # 200k (python -m bench prints the curve), so the switch is at 100k.
 IVF_MIN_VECTORS = 100_000
-IVF_NPROBE = 16
+IVF_NPROBE = 32
 
 
 class IndexMismatchError(ValueError):

@@ -59,11 +59,18 @@ class Engine:
             return new
 
     def _default_loader(self) -> SentenceIndex:
+        from index.analyze import kiwi
         from index.embedder import load_embedder
 
         s = self.settings
+        # Kiwi's model loads in ~1 s; do it while torch loads the embedder.
+        warm = threading.Thread(target=kiwi, name="kiwi-loader")
+        warm.start()
         embedder = load_embedder(s.model, s.model_cache, log=log.info)
-        return ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
+        warm.join()
+        index = ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
+        index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready
+        return index
 
     def load(self) -> None:
         try:

@@ -28,7 +28,8 @@ def server(tmp_path_factory, real_embedder):  # real_embedder: the model is buil
     data = tmp_path_factory.mktemp("data")
     port = _free_port()
     env = dict(os.environ, NEWSQA_DATA_DIR=str(data), NEWSQA_MODELS_DIR=str(models_dir()),
-               NEWSQA_SEEDS_DIR=str(SEEDS), NEWSQA_PORT=str(port), NEWSQA_HOST="127.0.0.1")
+               NEWSQA_SEEDS_DIR=str(SEEDS), NEWSQA_PORT=str(port), NEWSQA_HOST="127.0.0.1",
+               NEWSQA_WRITE_TOKEN="browser-test-token")
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -110,3 +111,30 @@ def test_no_answer_is_said_clearly_and_shift_enter_adds_a_line(server, browser):
     assert width <= 375
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-no-answer-phone.png"))
+
+
+def test_html_document_with_script_is_shown_inert(server, browser):
+    html = ("<html><head><title>퀀텀칩 기사</title><script>window.__pwned = 1</script></head><body><article>"
+            "<h1>퀀텀칩 기사</h1><p>스타트업 퀀텀칩은 부산에 첫 연구소를 열었다고 밝혔다. 회사는 내년 양산을 목표로 한다.</p>"
+            "<p>보안 담당자는 &lt;img src=x onerror=\"window.__pwned=2\"&gt; 같은 문자열을 막았다고 말했다.</p>"
+            "<script>window.__pwned = 3</script></article></body></html>")
+    r = httpx.post(f"{server}/documents", json={"doc_id": "inert-html", "text": html},
+                   headers={"Authorization": "Bearer browser-test-token"})
+    assert r.status_code == 201, r.text
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server + "/")
+    page.fill("#question", "보안 담당자는 어떤 문자열을 막았다고 말했나?")
+    page.click("#send")
+    answer = page.locator(".answer").last
+    answer.wait_for(timeout=30_000)
+    card = answer.locator('.citation[data-doc-id="inert-html"]').first
+    assert "<img src=x" in card.inner_text()
+    card.click()
+    mark = page.locator("#cited-sentence")
+    mark.wait_for(timeout=10_000)
+    assert "<img src=x" in mark.inner_text()
+    assert page.locator("#source-text img").count() == 0 and page.locator("#thread img").count() == 0
+    assert page.evaluate("window.__pwned") is None and not dialogs
+    page.screenshot(path=str(ARTIFACTS / "chat-inert-html.png"))
