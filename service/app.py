@@ -59,12 +59,13 @@ class Engine:
             return new
 
     def _default_loader(self) -> SentenceIndex:
-        from index.analyze import kiwi
+        from index.analyze import morphemes
         from index.embedder import load_embedder
 
         s = self.settings
-        # Kiwi's model loads in ~1 s; do it while torch loads the embedder.
-        warm = threading.Thread(target=kiwi, name="kiwi-loader")
+        # Kiwi loads its model lazily (~1 s at construction, ~1 s at the first
+        # analysis); do both while torch and the embedder load.
+        warm = threading.Thread(target=morphemes, args=("준비",), name="kiwi-loader")
         warm.start()
         embedder = load_embedder(s.model, s.model_cache, log=log.info)
         warm.join()
