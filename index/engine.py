@@ -141,6 +141,9 @@ class SentenceIndex:
         self.threshold = threshold
         self.dense = dense if dense is not None else make_faiss(vectors)
         self._max_idf = self._compute_max_idf()
+        self._by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in self.documents}
+        for sent in sentences:
+            self._by_doc[sent.doc_id].append(sent)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -200,23 +203,29 @@ class SentenceIndex:
         return cls(list(documents), sentences, vectors, bm25, embedder,
                    source_hashes=source_hashes, threshold=threshold, deleted_sources=deleted_sources)
 
+    def sentences_of(self, doc_id: str) -> list[Sentence]:
+        """The sentences of one document, in order (empty for an unknown id)."""
+        return self._by_doc.get(doc_id, [])
+
     # --------------------------------------------------------------- updates
     def with_document(self, doc: Document, log: Callable[[str], None] | None = None) -> "SentenceIndex":
         """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched."""
-        docs = [d for d in self.documents.values() if d.doc_id != doc.doc_id] + [doc]
-        hashes = {k: v for k, v in self.source_hashes.items() if k != doc.doc_id}
-        return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
-                                   threshold=self.threshold, log=log,
-                                   deleted_sources=self.deleted_sources - {doc.doc_id})
+        return self._without(doc.doc_id, [doc], self.deleted_sources - {doc.doc_id}, log)
 
     def without_document(self, doc_id: str) -> "SentenceIndex":
         if doc_id not in self.documents:
             raise KeyError(doc_id)
-        docs = [d for d in self.documents.values() if d.doc_id != doc_id]
-        hashes = {k: v for k, v in self.source_hashes.items() if k != doc_id}
+        # A deleted seed stays deleted when the seeds are reloaded (see ensure_index).
         deleted = self.deleted_sources | ({doc_id} if doc_id in self.source_hashes else set())
+        return self._without(doc_id, [], deleted, None)
+
+    def _without(self, doc_id: str, extra: list[Document], deleted: set[str],
+                 log: Callable[[str], None] | None) -> "SentenceIndex":
+        """Rebuild without ``doc_id`` plus ``extra``, reusing this index's vectors."""
+        docs = [d for d in self.documents.values() if d.doc_id != doc_id] + extra
+        hashes = {k: v for k, v in self.source_hashes.items() if k != doc_id}
         return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
-                                   threshold=self.threshold, deleted_sources=deleted)
+                                   threshold=self.threshold, log=log, deleted_sources=deleted)
 
     # --------------------------------------------------------------- queries
     def _compute_max_idf(self) -> float:

@@ -231,11 +231,8 @@ def create_app(settings: Settings | None = None,
 
     @app.get("/documents", response_model=list[DocumentSummary], summary="문서 목록")
     def documents(index: IndexDep) -> list[DocumentSummary]:
-        counts: dict[str, int] = defaultdict(int)
-        for s in index.sentences:
-            counts[s.doc_id] += 1
         return [DocumentSummary(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
-                                n_sentences=counts[d.doc_id]) for d in index.documents.values()]
+                                n_sentences=len(index.sentences_of(d.doc_id))) for d in index.documents.values()]
 
     @app.get("/documents/{doc_id}", response_model=DocumentPublic, summary="문서 본문과 문장 오프셋",
              responses={404: {"description": "없는 문서"}})
@@ -243,7 +240,7 @@ def create_app(settings: Settings | None = None,
         doc = index.documents.get(doc_id)
         if doc is None:
             raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
-        spans = [SentenceSpan(index=s.index, start=s.start, end=s.end) for s in index.sentences if s.doc_id == doc_id]
+        spans = [SentenceSpan(index=s.index, start=s.start, end=s.end) for s in index.sentences_of(doc_id)]
         return DocumentPublic(doc_id=doc.doc_id, title=doc.title, published=doc.published, source=doc.source,
                               text=doc.text, sentences=spans)
 
@@ -259,7 +256,7 @@ def create_app(settings: Settings | None = None,
 
     def _written(index: SentenceIndex, doc_id: str, status: str) -> DocumentWritten:
         d = index.documents[doc_id]
-        n = sum(1 for s in index.sentences if s.doc_id == doc_id)
+        n = len(index.sentences_of(doc_id))
         return DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
                                n_sentences=n, status=status)
 
