@@ -149,7 +149,7 @@ def plain_pipeline(models_dir: Path, qs: list[str]) -> tuple[list[float], float,
 def faiss_scale() -> list[str]:
     import faiss
 
-    from index.engine import make_faiss
+    from index.dense import make_faiss
 
     faiss.omp_set_num_threads(os.cpu_count() or 2)
     rng = np.random.default_rng(0)

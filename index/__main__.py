@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .errors import NewsQAError
 from .settings import Settings
 
 
@@ -32,7 +33,8 @@ def _settings(args) -> Settings:
 
 def _open(settings: Settings, rebuild: bool = False):
     from .embedder import load_embedder
-    from .engine import IndexStore, SentenceIndex, ensure_index, source_hashes
+    from .engine import SentenceIndex
+    from .store import IndexStore, ensure_index, source_hashes
     from .clean import load_documents
 
     t0 = time.perf_counter()
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("-k must be between 1 and 20")
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (NewsQAError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 

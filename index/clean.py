@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import InputError
 from .types import Block, Document
 
 _BULLETS = "•·∙◦▪■□●○-*–"
@@ -267,16 +268,16 @@ def load_documents(folder: Path) -> list[Document]:
     """Clean every ``*.txt`` file of a folder; the doc_id is the file stem."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder: pass a folder of .txt articles")
+        raise InputError(f"{folder} is not a folder: pass a folder of .txt articles")
     paths = sorted(folder.glob("*.txt"))
     if not paths:
-        raise ValueError(f"no .txt files in {folder}: put one article per .txt file there")
+        raise InputError(f"no .txt files in {folder}: put one article per .txt file there")
     docs = []
     for path in paths:
         try:
             raw = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path} is not UTF-8 text ({e}); convert it to UTF-8") from e
+            raise InputError(f"{path} is not UTF-8 text ({e}); convert it to UTF-8") from e
         docs.append(clean_page(raw, path.stem))
     return docs
 

@@ -13,6 +13,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from .errors import InputError
 from .settings import DEFAULT_MODEL
 
 
@@ -94,7 +95,7 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
         try:
             st = SentenceTransformer(model, device="cpu")
         except OSError as e:
-            raise ValueError(
+            raise InputError(
                 f"cannot load embedder {model!r} ({e}). Set NEWSQA_MODEL to a local "
                 f"sentence-transformers folder, or unset it to use the built-in {DEFAULT_MODEL}."
             ) from e

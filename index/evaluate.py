@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import InputError
+
 _WS = re.compile(r"\s+")
 
 
@@ -21,7 +23,7 @@ def _squash(text: str) -> str:
 def load_questions(path: Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"question file {path} not found: pass --qa FILE.jsonl")
+        raise InputError(f"question file {path} not found: pass --qa FILE.jsonl")
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -29,14 +31,14 @@ def load_questions(path: Path) -> list[dict]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{n} is not JSON ({e.msg}): one JSON object per line") from e
+            raise InputError(f"{path}:{n} is not JSON ({e.msg}): one JSON object per line") from e
         if not isinstance(row, dict) or not isinstance(row.get("q"), str):
-            raise ValueError(f'{path}:{n} needs a "q" string and a "keys" list')
+            raise InputError(f'{path}:{n} needs a "q" string and a "keys" list')
         row.setdefault("keys", [])
         row.setdefault("id", f"line{n}")
         rows.append(row)
     if not rows:
-        raise ValueError(f"{path} holds no questions")
+        raise InputError(f"{path} holds no questions")
     return rows
 
 

@@ -21,7 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from index.clean import clean_html, clean_page, looks_like_html
-from index.engine import IndexStore, SentenceIndex, content_hash, ensure_index
+from index.engine import SentenceIndex
+from index.errors import DocumentNotFoundError, InvalidQueryError
+from index.files import content_hash
+from index.store import IndexStore, ensure_index
 from index.settings import Settings
 
 from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentPublic, DocumentSummary,
@@ -221,7 +224,7 @@ def create_app(settings: Settings | None = None,
         try:
             res = index.search(body.question, k=body.top_k, history=body.history,
                                threshold=settings.answer_threshold)
-        except ValueError as e:
+        except InvalidQueryError as e:
             raise HTTPException(422, str(e)) from e
         return AskResponse(
             question=body.question, answered=res.answered, answer=res.answer,
@@ -288,7 +291,7 @@ def create_app(settings: Settings | None = None,
         gone = _written(index, doc_id, "deleted")
         try:
             engine.replace(lambda current: current.without_document(doc_id))
-        except KeyError:
+        except DocumentNotFoundError:
             raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids") from None
         return gone
 

@@ -70,6 +70,7 @@ def real_embedder():
 
 @pytest.fixture(scope="session")
 def real_seed_index(real_embedder, seed_docs):
-    from index.engine import SentenceIndex, source_hashes
+    from index.engine import SentenceIndex
+    from index.store import source_hashes
 
     return SentenceIndex.build(seed_docs, real_embedder, source_hashes=source_hashes(SEEDS))

@@ -3,7 +3,9 @@ import shutil
 
 import pytest
 
-from index.engine import IndexMismatchError, IndexStore, SentenceIndex, ensure_index, source_hashes
+from index.engine import SentenceIndex
+from index.errors import IndexMismatchError
+from index.store import IndexStore, ensure_index, source_hashes
 
 from .conftest import SEEDS
 

@@ -9,8 +9,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from index.engine import IndexStore, SentenceIndex
+from index.engine import SentenceIndex
 from index.settings import Settings
+from index.store import IndexStore
 from service.app import create_app
 
 from .conftest import ROOT, FakeEmbedder
@@ -150,7 +151,8 @@ import sys, time
 sys.path.insert(0, {root!r})
 from tests.conftest import FakeEmbedder
 from index.clean import load_documents
-from index.engine import IndexStore, SentenceIndex
+from index.engine import SentenceIndex
+from index.store import IndexStore
 
 class Slow(FakeEmbedder):
     def encode_documents(self, texts):
