@@ -35,6 +35,38 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Restrict a search to some documents; applied inside retrieval.
+
+    Dates are inclusive ISO days (YYYY-MM-DD). A document without a date never
+    matches a date filter. Empty tuples mean "any".
+    """
+
+    published_from: str | None = None
+    published_to: str | None = None
+    sources: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.published_from or self.published_to or self.sources or self.doc_ids)
+
+    def allows(self, doc: Document) -> bool:
+        if self.doc_ids and doc.doc_id not in self.doc_ids:
+            return False
+        if self.sources and doc.source not in self.sources:
+            return False
+        if self.published_from or self.published_to:
+            if not doc.published:
+                return False
+            if self.published_from and doc.published < self.published_from:
+                return False
+            if self.published_to and doc.published > self.published_to:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
 class Hit:
     """One cited sentence: everything a citation needs."""
 
@@ -47,6 +79,10 @@ class Hit:
     end: int
     text: str
     score: float
+    # The phrase inside the sentence that answers the question ("113분"), as
+    # offsets into the document text within [start, end]; None when not found.
+    answer_start: int | None = None
+    answer_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +91,7 @@ class SearchResult:
     answered: bool
     hits: list[Hit]
     best_score: float
+    resolved_question: str | None = None  # what was searched, when a follow-up was rewritten
 
     @property
     def answer(self) -> str | None:

@@ -227,7 +227,7 @@ def create_app(settings: Settings | None = None,
         except InvalidQueryError as e:
             raise HTTPException(422, str(e)) from e
         return AskResponse(
-            question=body.question, answered=res.answered, answer=res.answer,
+            question=body.question, resolved_question=res.resolved_question, answered=res.answered, answer=res.answer,
             citations=[Citation(**h.__dict__) for h in res.hits],
             took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )

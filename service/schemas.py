@@ -54,10 +54,13 @@ class Citation(BaseModel):
     end: int = Field(description="문서 text 안의 끝 오프셋 (미포함)")
     text: str
     score: float
+    answer_start: int | None = Field(None, description="답이 되는 구절의 시작 오프셋 (문장 안, 문서 text 기준)")
+    answer_end: int | None = Field(None, description="답이 되는 구절의 끝 오프셋 (미포함)")
 
 
 class AskResponse(BaseModel):
     question: str
+    resolved_question: str | None = Field(None, description="후속 질문을 고쳐 쓴 실제 검색 질문")
     answered: bool
     answer: str | None
     citations: list[Citation]
