@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import datetime
 import sys
 import time
@@ -37,17 +38,22 @@ def _settings(args) -> Settings:
         overrides["seeds_dir"] = Path(args.seeds)
     if getattr(args, "model", None):
         overrides["model"] = args.model
+    if getattr(args, "backend", None):
+        overrides["embedder_backend"] = args.backend
     return Settings(**overrides)
 
 
-def _open(settings: Settings, rebuild: bool = False):
+def _open(settings: Settings, rebuild: bool = False, query_only: bool = False):
     from .embedder import load_embedder
     from .engine import SentenceIndex
     from .store import IndexStore, ensure_index, source_hashes
     from .clean import load_documents
 
     t0 = time.perf_counter()
-    embedder = load_embedder(settings.model, settings.model_cache, log=_log)
+    # Builds embed in batches with every core; a single question needs one.
+    threads = settings.encoder_threads if query_only else 0
+    embedder = load_embedder(settings.model, settings.model_cache, log=_log,
+                             backend=settings.embedder_backend, threads=threads)
     _log(f"embedder {settings.model} ready in {time.perf_counter() - t0:.1f}s")
     store = IndexStore(settings.index_dir)
     if rebuild:
@@ -74,7 +80,7 @@ def cmd_prepare(args) -> int:
 
 def cmd_ask(args) -> int:
     settings = _settings(args)
-    index = _open(settings)
+    index = _open(settings, query_only=True)
     filters = Filters(args.published_from, args.published_to, tuple(args.source or ()), tuple(args.doc_id or ()))
     res = index.search(args.question, k=args.k, threshold=settings.answer_threshold, filters=filters)
     print(f"Q: {res.question}")
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--data-dir", help="data directory (default: NEWSQA_DATA_DIR or ./data)")
         p.add_argument("--seeds", help="folder of .txt articles (default: NEWSQA_SEEDS_DIR or ./seeds)")
         p.add_argument("--model", help="sentence-transformers model name or path")
+        p.add_argument("--backend", choices=("onnx-int8", "onnx", "torch"),
+                       help="embedder backend (default: NEWSQA_EMBEDDER_BACKEND or onnx-int8)")
 
     p = sub.add_parser("build", help="build the index from a folder of .txt files")
     common(p)
@@ -130,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_eval)
 
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if getattr(args, "k", 1) is not None and not 1 <= getattr(args, "k", 1) <= 20:
         parser.error("-k must be between 1 and 20")
     try:

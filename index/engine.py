@@ -26,7 +26,7 @@ from . import fusion
 from .analyze import document_terms, has_hangul, morphemes, respace
 from .dense import make_faiss
 from .embedder import Embedder
-from .errors import DocumentNotFoundError, IndexMismatchError, InvalidQueryError
+from .errors import DocumentNotFoundError, EmbedderMismatchError, IndexMismatchError, InvalidQueryError
 from .files import content_hash, fsync_dir, write_json
 from .followup import resolve_question
 from .split import split_sentences
@@ -130,7 +130,8 @@ class SentenceIndex:
                 prev = s
 
         known: dict[str, np.ndarray] = {}
-        if reuse is not None and reuse.embedder.name == embedder.name:
+        if reuse is not None and (reuse.embedder.name, embedder_backend(reuse.embedder)) == \
+                (embedder.name, embedder_backend(embedder)):
             for i, s in enumerate(reuse.sentences):
                 prev = reuse.sentences[i - 1] if i and reuse.sentences[i - 1].doc_id == s.doc_id else None
                 known[content_hash(_passage_text(reuse.documents[s.doc_id], s, prev))] = reuse.vectors[i]
@@ -264,6 +265,7 @@ class SentenceIndex:
         return {
             "format_version": FORMAT_VERSION,
             "embedder": self.embedder.name,
+            "embedder_backend": embedder_backend(self.embedder),
             "dimension": int(self.embedder.dim),
             "faiss_index": type(self.dense).__name__,
             "packages": package_versions(),
@@ -315,7 +317,14 @@ class SentenceIndex:
         return path
 
     @classmethod
-    def load(cls, path: Path, embedder: Embedder) -> "SentenceIndex":
+    def load(cls, path: Path, embedder: Embedder, reembed: bool = False) -> "SentenceIndex":
+        """Load the index saved at ``path``.
+
+        An index embedded by another model or backend is refused with
+        :class:`EmbedderMismatchError`, or with ``reembed`` rebuilt from its own
+        stored documents with ``embedder`` (nothing is dropped; the caller
+        publishes the result).
+        """
         path = Path(path)
         manifest_path = path / "manifest.json"
         if not manifest_path.is_file():
@@ -328,12 +337,14 @@ class SentenceIndex:
                 f"index at {path} has format {manifest.get('format_version')}, this code reads "
                 f"{FORMAT_VERSION}: rebuild it with `python -m index build`"
             )
-        if manifest.get("embedder") != embedder.name or manifest.get("dimension") != embedder.dim:
-            raise IndexMismatchError(
-                f"index at {path} was built with embedder {manifest.get('embedder')!r} "
-                f"(dim {manifest.get('dimension')}), but {embedder.name!r} (dim {embedder.dim}) is "
-                f"configured: rebuild it with `python -m index build`, or set NEWSQA_MODEL="
-                f"{manifest.get('embedder')}"
+        built_with = (manifest.get("embedder"), manifest.get("dimension"), manifest.get("embedder_backend"))
+        wanted = (embedder.name, embedder.dim, embedder_backend(embedder))
+        if built_with != wanted and not reembed:
+            raise EmbedderMismatchError(
+                f"index at {path} was embedded with {built_with[0]!r} on backend {built_with[2]!r} "
+                f"(dim {built_with[1]}), but {wanted[0]!r} on {wanted[2]!r} (dim {wanted[1]}) is configured: "
+                f"re-embed it with `python -m index prepare` (the service does this at start), or set "
+                f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}"
             )
         documents = []
         with open(path / "documents.jsonl", encoding="utf-8") as f:
@@ -341,6 +352,10 @@ class SentenceIndex:
                 row = json.loads(line)
                 row["blocks"] = tuple(Block(**b) for b in row["blocks"])
                 documents.append(Document(**row))
+        if built_with != wanted:
+            return cls.build(documents, embedder, source_hashes=_sources(manifest),
+                             threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)),
+                             deleted_sources=set(manifest.get("deleted_sources", [])))
         with open(path / "sentences.jsonl", encoding="utf-8") as f:
             sentences = [Sentence(**json.loads(line)) for line in f]
         vectors = np.load(path / "vectors.npy", allow_pickle=False)
@@ -349,8 +364,16 @@ class SentenceIndex:
         for d in documents:
             if manifest["documents"].get(d.doc_id, {}).get("text_sha256") != content_hash(d.text):
                 raise IndexMismatchError(f"index at {path} is corrupt ({d.doc_id} changed): rebuild it")
-        sources = {k: v.get("source_sha256") for k, v in manifest["documents"].items()}
-        return cls(documents, sentences, vectors, bm25, embedder,
-                   source_hashes={k: v for k, v in sources.items() if v},
+        return cls(documents, sentences, vectors, bm25, embedder, source_hashes=_sources(manifest),
                    threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)), dense=dense,
                    deleted_sources=set(manifest.get("deleted_sources", [])))
+
+
+def _sources(manifest: dict) -> dict[str, str]:
+    """doc_id -> sha256 of its seed file, for the documents that came from seed files."""
+    return {k: v["source_sha256"] for k, v in manifest["documents"].items() if v.get("source_sha256")}
+
+
+def embedder_backend(embedder: Embedder) -> str:
+    """The backend an embedder runs on; embedders that do not say (test fakes) are their own backend."""
+    return getattr(embedder, "backend", embedder.name)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from .embedder import Embedder
 from .engine import SentenceIndex
-from .errors import IndexMismatchError
+from .errors import EmbedderMismatchError, IndexMismatchError
 from .files import fsync_dir
 
 
@@ -29,6 +29,12 @@ def ensure_index(store: "IndexStore", seeds_dir: Path, embedder: Embedder,
     wanted = source_hashes(seeds_dir)
     try:
         index = store.load(embedder)
+    except EmbedderMismatchError as e:
+        # Same documents, other vectors: re-embed what the index holds (API-added
+        # documents included) rather than rebuild from the seeds.
+        log(f"re-embedding: {e}")
+        index = SentenceIndex.load(store.current_path(), embedder, reembed=True)
+        store.publish(index)
     except FileNotFoundError:
         log(f"no index in {store.root}: building it from {seeds_dir}")
         index = None
