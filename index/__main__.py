@@ -53,7 +53,8 @@ def _open(settings: Settings, rebuild: bool = False, query_only: bool = False):
     # Builds embed in batches with every core; a single question needs one.
     threads = settings.encoder_threads if query_only else 0
     embedder = load_embedder(settings.model, settings.model_cache, log=_log,
-                             backend=settings.embedder_backend, threads=threads)
+                             backend=settings.embedder_backend, threads=threads,
+                             cache_size=settings.query_cache_size)
     _log(f"embedder {settings.model} ready in {time.perf_counter() - t0:.1f}s")
     store = IndexStore(settings.index_dir)
     if rebuild:

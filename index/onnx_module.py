@@ -11,15 +11,14 @@ module in ``modules.json``, followed by the usual Pooling and Normalize modules:
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
-from tokenizers import Tokenizer
+
+from .onnx_encoder import OnnxSession
 
 CONFIG_FILE = "onnx_config.json"
 
@@ -31,51 +30,27 @@ class OnnxTransformer(InputModule):
     config_keys = ["model_file", "max_seq_length", "backend"]
     save_in_root = True
 
-    def __init__(self, model_dir: str | os.PathLike, model_file: str = "model.onnx",
-                 max_seq_length: int = 512, backend: str = "onnx", threads: int | None = None):
+    def __init__(self, model_dir: str | Path, model_file: str = "model.onnx", max_seq_length: int = 512,
+                 backend: str = "onnx", threads: int | None = None):
         super().__init__()
-        import onnxruntime as ort
-
         self.model_dir = Path(model_dir)
         self.model_file = model_file
         self.max_seq_length = max_seq_length
         self.backend = backend
-        self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_seq_length)
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # One thread per run: queries are single short texts and concurrent
-        # requests already run in parallel, so more threads per run only contend.
-        # Builds ask for more through model_kwargs={"intra_op_num_threads": n}.
-        options.intra_op_num_threads = threads if threads is not None else 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.model_dir / model_file), options,
-                                            providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.core = OnnxSession(self.model_dir, model_file, max_seq_length, threads)
+        self.tokenizer = self.core.tokenizer
 
     def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs) -> dict[str, Any]:
-        texts = [(prompt or "") + str(t) for t in inputs]
-        encodings = self.tokenizer.encode_batch(texts)
-        width = max((len(e.ids) for e in encodings), default=0)
-        ids = np.zeros((len(texts), width), np.int64)
-        mask = np.zeros((len(texts), width), np.int64)
-        for row, e in enumerate(encodings):
-            ids[row, :len(e.ids)] = e.ids
-            mask[row, :len(e.ids)] = 1
+        ids, mask = self.core.tokenize([(prompt or "") + str(t) for t in inputs])
         return {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
 
     def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        ids = features["input_ids"].numpy()
-        feed = {"input_ids": ids, "attention_mask": features["attention_mask"].numpy()}
-        if "token_type_ids" in self._inputs:
-            feed["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = self.session.run(None, feed)
+        hidden = self.core.token_embeddings(features["input_ids"].numpy(), features["attention_mask"].numpy())
         features["token_embeddings"] = torch.from_numpy(hidden)
         return features
 
     def get_embedding_dimension(self) -> int:
-        return int(self.session.get_outputs()[0].shape[-1])
+        return self.core.dim
 
     def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
         out = Path(output_path)

