@@ -58,6 +58,17 @@ def _passage_text(doc: Document, sent: Sentence, prev: Sentence | None) -> str:
     return f"{respace(doc.title)}. {before}{respace(sent.text)}"
 
 
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    out = []
+    for doc in documents:
+        prev = None
+        for s in split_sentences(doc):
+            out.append(_passage_text(doc, s, prev))
+            prev = s
+    return out
+
+
 def package_versions() -> dict[str, str]:
     out = {}
     for name in _PACKAGES:

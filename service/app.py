@@ -156,6 +156,10 @@ def create_app(settings: Settings | None = None,
     index_sentences = Gauge("newsqa_index_sentences", "Sentences in the served index", registry=registry)
     index_documents = Gauge("newsqa_index_documents", "Documents in the served index", registry=registry)
     index_sentences.set_function(lambda: len(engine.index.sentences) if engine.index else 0)
+    # Benchmarks read these to prove a "cold" figure had no cache hits.
+    for what in ("hits", "misses"):
+        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start", registry=registry).set_function(
+            lambda what=what: getattr(engine.index.embedder, f"cache_{what}", 0) if engine.index else 0)
     index_documents.set_function(lambda: len(engine.index.documents) if engine.index else 0)
 
     @asynccontextmanager
