@@ -99,7 +99,31 @@ class DocumentSummary(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = Field(None, description="원문 기사 주소")
     n_sentences: int
+
+
+class DocumentsPublic(BaseModel):
+    """One page of the document list, newest first."""
+
+    items: list[DocumentSummary]
+    total: int = Field(description="검색 조건에 맞는 문서 수 (페이지와 무관)")
+    offset: int
+    limit: int
+
+
+class SourceCount(BaseModel):
+    source: str
+    n_documents: int
+
+
+class DocumentFacets(BaseModel):
+    """What the corpus covers: for the page's filters and its "no answer" note."""
+
+    n_documents: int
+    published_min: str | None = Field(description="가장 이른 기사 날짜 (YYYY-MM-DD)")
+    published_max: str | None = Field(description="가장 늦은 기사 날짜 (YYYY-MM-DD)")
+    sources: list[SourceCount] = Field(description="출처별 문서 수, 많은 순")
 
 
 class SentenceSpan(BaseModel):
@@ -113,6 +137,7 @@ class DocumentPublic(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = Field(None, description="원문 기사 주소")
     text: str
     sentences: list[SentenceSpan]
 
@@ -137,6 +162,8 @@ class DocumentCreate(BaseModel):
     title: str | None = Field(None, max_length=300)
     published: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
     source: str | None = Field(None, max_length=300)
+    url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$",
+                            description="원문 기사 주소 (http:// 또는 https://)")
     text: str = Field(..., min_length=1, description="기사 본문 (일반 텍스트 또는 HTML 페이지)")
 
     @field_validator("text")
@@ -152,5 +179,6 @@ class DocumentWritten(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = None
     n_sentences: int
     status: str = Field(description="created | updated | unchanged | deleted")
