@@ -83,6 +83,7 @@ class Citation(BaseModel):
     score: float
     answer_start: int | None = Field(None, description="답이 되는 구절의 시작 오프셋 (문장 안, 문서 text 기준)")
     answer_end: int | None = Field(None, description="답이 되는 구절의 끝 오프셋 (미포함)")
+    url: str | None = Field(None, description="원문 기사 주소 (문서에 있을 때)")
 
 
 class AskResponse(BaseModel):
