@@ -174,6 +174,13 @@ class DocumentCreate(BaseModel):
             raise ValueError("text is empty or whitespace: send the article text")
         return v
 
+    @field_validator("doc_id")
+    @classmethod
+    def _not_a_route(cls, v: str | None) -> str | None:
+        if v == "facets":
+            raise ValueError("doc_id 'facets' is taken by GET /documents/facets: choose another id")
+        return v
+
 
 class DocumentWritten(BaseModel):
     doc_id: str

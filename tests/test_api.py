@@ -121,6 +121,8 @@ def test_document_url_round_trip(tmp_path, fake_index):
         assert c.get("/documents", params={"q": "퀀텀칩"}).json()["items"][0]["url"] == "https://news.example/a/1"
         r = c.post("/documents", json={"url": "javascript:alert(1)", "text": text}, headers=auth)
         assert r.status_code == 422 and "url" in r.json()["detail"]
+        r = c.post("/documents", json={"doc_id": "facets", "text": text}, headers=auth)
+        assert r.status_code == 422 and "GET /documents/facets" in r.json()["detail"]
 
 
 def test_favicon_is_served(client):

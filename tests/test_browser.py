@@ -203,6 +203,8 @@ def test_answer_citations_and_source_view(server, browser):
     assert page.locator("#source-view").is_hidden()
     assert page.evaluate("document.activeElement.textContent") == "원문 보기"
     _assert_steady(page)
+    page.emulate_media(color_scheme="dark")
+    _check_axe(page, "answer-dark")
 
     # The permalink reopens the source view at that sentence.
     other = _page(browser, server)

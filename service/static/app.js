@@ -313,9 +313,9 @@
 
   function appendUserBubble(question) {
     const item = make("div", "message user");
-    const bubble = make("p", "bubble", question);
-    bubble.setAttribute("aria-label", "내 질문: " + question);
-    item.append(bubble);
+    item.setAttribute("role", "group");
+    item.setAttribute("aria-label", "내 질문");
+    item.append(make("p", "bubble", question));
     els.thread.append(item);
     return item;
   }
