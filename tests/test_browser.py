@@ -214,6 +214,31 @@ def test_answer_citations_and_source_view(server, browser):
     assert not page.errors and not other.errors, page.errors + other.errors
 
 
+def test_answer_phrase_and_resolved_question_are_shown(server, browser):
+    """The page's side of the contract, with the real response given the two fields the engine may leave null."""
+    page = _page(browser, server)
+
+    def with_fields(route):
+        body = route.fetch().json()
+        top = body["citations"][0]
+        at = top["start"] + top["text"].index("도쿄")
+        top["answer_start"], top["answer_end"] = at, at + 2
+        body["resolved_question"] = "리벨리온은 첫 해외법인을 어느 도시에 세웠나?"
+        route.fulfill(json=body)
+
+    page.route("**/ask", with_fields)
+    answer = _ask(page, RIVELION)
+    assert answer.locator(".resolved").inner_text() == "검색한 질문: 리벨리온은 첫 해외법인을 어느 도시에 세웠나?"
+    first = answer.locator(".citation").first
+    assert first.locator("mark.phrase").inner_text() == "도쿄"
+    assert answer.locator("mark.phrase").count() == 1
+    first.locator("button", has_text="원문 보기").click()
+    page.locator("#cited-sentence mark.phrase").wait_for(timeout=10_000)
+    assert page.inner_text("#cited-sentence mark.phrase") == "도쿄"
+    assert "도쿄에 첫 해외법인" in page.inner_text("#cited-sentence")
+    assert not page.errors, page.errors
+
+
 def test_phone_no_answer_and_source_dialog(server, browser):
     page = _page(browser, server, PHONE)
     _check_axe(page, "phone")
