@@ -173,11 +173,15 @@ class SentenceIndex:
 
         A seed's id is refused: the seed folder is the source of truth for it, so an
         override would be reverted whenever the seeds are read again."""
-        if doc.doc_id in self.source_hashes or doc.doc_id in self.deleted_sources:
-            raise SeedConflictError(
-                f"doc_id {doc.doc_id!r} belongs to a seed article: choose another doc_id, or change "
-                f"the seed file {doc.doc_id}.txt in the seeds folder")
+        self.check_not_seed(doc.doc_id)
         return self._without(doc.doc_id, [doc], self.deleted_sources - {doc.doc_id}, log)
+
+    def check_not_seed(self, doc_id: str) -> None:
+        """Raise ``SeedConflictError`` for the id of a seed article, present or deleted."""
+        if doc_id in self.source_hashes or doc_id in self.deleted_sources:
+            raise SeedConflictError(
+                f"doc_id {doc_id!r} belongs to a seed article: choose another doc_id, or change "
+                f"the seed file {doc_id}.txt in the seeds folder")
 
     def without_document(self, doc_id: str) -> "SentenceIndex":
         if doc_id not in self.documents:

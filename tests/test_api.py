@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from index.engine import SentenceIndex
 from index.settings import Settings
 from service.app import create_app
+from service.config import ServiceSettings
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +17,7 @@ def fake_index(seed_docs):
 
 
 def _client(tmp_path, index, **overrides):
-    settings = Settings(data_dir=tmp_path, **overrides)
-    app = create_app(settings, loader=lambda: index)
+    app = create_app(Settings(data_dir=tmp_path), loader=lambda: index, service=ServiceSettings(**overrides))
     return TestClient(app)
 
 
@@ -147,7 +147,8 @@ def test_failed_load_is_reported(tmp_path):
                 break
             time.sleep(0.01)
         assert r.status_code == 503 and "NEWSQA_MODEL" in r.json()["detail"]
-        assert c.get("/healthz").status_code == 200
+        health = c.get("/healthz")  # Docker's HEALTHCHECK must see the failure
+        assert health.status_code == 503 and "NEWSQA_MODEL" in health.json()["detail"]
 
 
 def test_page_and_docs_are_served(client):
