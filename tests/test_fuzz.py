@@ -2,37 +2,42 @@
 
 Run alone it prints how many cases ran (at least 1000 are required)."""
 
+from pathlib import Path
+
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from index.clean import load_documents
 from index.engine import SentenceIndex
 from index.settings import Settings
-from index.store import source_hashes
+from index.store import IndexStore, source_hashes
 from service.app import create_app
 from service.config import ServiceSettings
 
 from .conftest import SEEDS, FakeEmbedder
 
-import pytest
-
 CASES = {"n": 0, "by_status": {}}
 MIN_CASES = 1000
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory):
-    # Built when the test runs, never at import time.
-    index = SentenceIndex.build(load_documents(SEEDS), FakeEmbedder(), source_hashes=source_hashes(SEEDS))
-    # A write token is configured and sent, so the write routes are fuzzed past authentication.
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("fuzz")), loader=lambda: index,
-                     service=ServiceSettings(rate_limit_per_minute=0, write_token="fuzz-token",
-                                             max_document_chars=3000))
+def _build():
+    return SentenceIndex.build(load_documents(SEEDS), FakeEmbedder(), source_hashes=source_hashes(SEEDS))
+
+
+# Creating the app is cheap; the index is built by the fixture below, when the tests run.
+# A write token is configured and sent, so the write routes are fuzzed past authentication.
+app = create_app(Settings(data_dir=Path("unused-fuzz-data")), loader=_build,
+                 service=ServiceSettings(rate_limit_per_minute=0, write_token="fuzz-token", max_document_chars=3000))
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(tmp_path_factory):
+    data = tmp_path_factory.mktemp("fuzz")
+    app.state.engine.store = IndexStore(data / "index", data / "writes.jsonl")
     app.state.engine.load()  # the ASGI transport does not run the lifespan
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
+    assert app.state.engine.index is not None
 
 
 @schema.parametrize()
