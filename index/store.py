@@ -201,13 +201,15 @@ def _sync_seeds(state: DocSet, seeds_dir: Path, log: Callable[[str], None]) -> D
 
 
 def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
-            log: Callable[[str], None] = print, publish_degraded: bool = False) -> Recovery:
+            log: Callable[[str], None] = print, publish_degraded: bool = False,
+            rebuild: bool = False) -> Recovery:
     """The index to serve: the newest version that verifies, plus the write-log records
     it misses, plus new or changed seed files.
 
     When a version had to be skipped, or the write log has a damaged line, the result
     is *degraded*: it is served but not published unless ``publish_degraded`` (what
     ``python -m index repair`` does), so nothing on disk is rebuilt over automatically.
+    ``rebuild`` re-embeds every document (``python -m index build``) and publishes.
     """
     opened = store.open(embedder)
     problems = [f"index version {p.name} is damaged ({why})" for p, why in opened.damaged]
@@ -232,6 +234,8 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
         state = apply(state, records)
     state = _sync_seeds(state, seeds_dir, log)
 
+    if rebuild:
+        publish_degraded, base = True, None
     if base is not None and state.same_documents(_state(base)):
         index = base
         index.wal_seq = state.wal_seq
@@ -246,7 +250,7 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
 
     degraded = None
     if problems:
-        served = f"version {opened.path.name}" if base is not None else "a rebuild from the seeds"
+        served = f"version {opened.path.name}" if opened.index is not None else "a rebuild from the seeds"
         degraded = (f"{'; '.join(problems)}. Serving {served} plus {len(records)} write(s) replayed from the "
                     f"write log ({len(index.documents)} documents). The damaged files were left in place: "
                     f"inspect them, then run `python -m index repair` (or make any write) to publish a good version")
