@@ -1,11 +1,7 @@
 """Hostile requests against a real uvicorn server in a subprocess (fake embedder):
 chunked bodies, ambiguous framing, forged X-Forwarded-For, token guessing."""
 
-import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,55 +11,12 @@ from limits import RateLimitItemPerSecond
 
 from service.guard import ClientLimiter
 
-from .conftest import ROOT, SEEDS
-
-TOKEN = "limits-token"
-SERVER = """
-import sys
-sys.path.insert(0, {root!r})
-from tests.conftest import FakeEmbedder
-from index.settings import Settings
-from service.__main__ import serve
-from service.app import create_app
-from service.config import ServiceSettings
-
-service = ServiceSettings()
-serve(create_app(Settings(), service=service, embedder=FakeEmbedder()), service)
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(tmp_path_factory, **env):
-    data = tmp_path_factory.mktemp("server")
-    port = _free_port()
-    full = dict(os.environ, NEWSQA_DATA_DIR=str(data), NEWSQA_SEEDS_DIR=str(SEEDS), NEWSQA_PORT=str(port),
-                NEWSQA_HOST="127.0.0.1", NEWSQA_WRITE_TOKEN=TOKEN, NEWSQA_LOG_LEVEL="WARNING", **env)
-    proc = subprocess.Popen([sys.executable, "-c", SERVER.format(root=str(ROOT))], cwd=ROOT, env=full,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("server exited")
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return proc, port
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("server never became ready")
-
+from .servers import TOKEN, start_fake_server
 
 @pytest.fixture(scope="module")
 def untrusted(tmp_path_factory):
     """No trusted proxies: the connecting address is the client, whatever the headers say."""
-    proc, port = _start(tmp_path_factory, NEWSQA_RATE_LIMIT_PER_MINUTE="5", NEWSQA_AUTH_FAILURES_PER_MINUTE="4",
+    proc, port = start_fake_server(tmp_path_factory.mktemp("server"), NEWSQA_RATE_LIMIT_PER_MINUTE="5", NEWSQA_AUTH_FAILURES_PER_MINUTE="4",
                         NEWSQA_TRUSTED_PROXIES="[]")
     try:
         yield proc, port
@@ -75,7 +28,7 @@ def untrusted(tmp_path_factory):
 @pytest.fixture(scope="module")
 def behind_proxy(tmp_path_factory):
     """127.0.0.1 is a trusted proxy: its X-Forwarded-For names the client."""
-    proc, port = _start(tmp_path_factory, NEWSQA_RATE_LIMIT_PER_MINUTE="5", NEWSQA_TRUSTED_PROXIES='["127.0.0.1"]')
+    proc, port = start_fake_server(tmp_path_factory.mktemp("server"), NEWSQA_RATE_LIMIT_PER_MINUTE="5", NEWSQA_TRUSTED_PROXIES='["127.0.0.1"]')
     try:
         yield proc, port
     finally:
