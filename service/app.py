@@ -122,6 +122,9 @@ def _human(errors) -> str:
             msg = "send a JSON object with Content-Type: application/json, like {\"question\": \"...\"}"
         elif kind == "missing":
             msg = "field required"
+        elif kind == "string_unicode":
+            msg = ("contains characters that are not valid Unicode (a lone surrogate such as \\ud800): "
+                   "send valid Unicode text")
         elif kind == "extra_forbidden":
             msg = "unknown field: allowed fields are question, top_k, history"
         msg = msg.removeprefix("Value error, ")

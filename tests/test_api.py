@@ -174,3 +174,39 @@ def test_rate_limit_gives_429_with_retry_after(tmp_path, fake_index):
         r = c.post("/ask", json={"question": "일본"})
         assert int(r.headers["retry-after"]) >= 1
         assert c.get("/healthz").status_code == 200  # other routes unaffected
+
+
+@pytest.mark.parametrize("raw,fragment", [
+    (b'{"question": NaN}', "question"),
+    (b'{"question": "x", "top_k": NaN}', "top_k"),
+    (b'{"question": "x", "top_k": 1e309}', "top_k"),
+    (b'{"question": "x", "top_k": -Infinity}', "top_k"),
+    (b'{"question": "\\ud800"}', "valid Unicode"),
+    (b'{"question": "a\\udfff b"}', "valid Unicode"),
+    (b'{"question": "x", "history": ["\\ud83d"]}', "valid Unicode"),
+    (b'{"question": "\\u0000\\u0007"}', "control character"),
+    (b'{"question": "x\\u001b[31m"}', "control character"),
+])
+def test_hostile_values_are_422_not_500(client, raw, fragment):
+    r = client.post("/ask", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert fragment in body["detail"]
+    assert all("input" not in e for e in body["errors"])
+
+
+def test_hostile_document_fields_are_422(tmp_path, fake_index):
+    with _client(tmp_path, fake_index, write_token="t") as c:
+        _wait_ready(c)
+        for raw in (b'{"text": "\\ud800 \xea\xb8\xb0\xec\x82\xac"}', b'{"text": "x", "title": "a\\u0000b"}',
+                    b'{"text": "x", "source": "\\udc00"}'):
+            r = c.post("/documents", content=raw, headers={"content-type": "application/json",
+                                                           "Authorization": "Bearer t"})
+            assert r.status_code == 422, r.text
+
+
+def test_422_never_echoes_a_large_input(client):
+    item = "가" * 1_000
+    r = client.post("/ask", json={"question": "일본", "history": [item] * 11})
+    assert r.status_code == 422
+    assert item not in r.text and len(r.content) < 2_000
