@@ -148,7 +148,7 @@ class IndexStore:
         If publishing fails the log record is taken back, so the log never holds a
         write that was refused; ``StorageError`` says why."""
         try:
-            seq, before = self.wal.append(op, **fields)
+            seq, before = self.wal.append(op, after=index.wal_seq, **fields)
         except OSError as e:
             raise StorageError.from_os(e, f"recording the write in {self.wal.path}") from e
         index.wal_seq = seq
@@ -229,6 +229,9 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
         state = _sync_seeds(DocSet({}, {}, set(), 0), seeds_dir, log)
     records, wal_problems = store.wal.after(state.wal_seq)
     problems += wal_problems
+    if state.wal_seq and not store.wal.path.is_file():
+        logger.warning("the write log %s is missing (the index holds writes up to #%d): nothing is lost now, "
+                       "but restore it from a backup if you have one", store.wal.path, state.wal_seq)
     if records:
         log(f"replaying {len(records)} write(s) from {store.wal.path}")
         state = apply(state, records)

@@ -278,3 +278,17 @@ def test_write_log_full_disk_is_507(populated, tmp_path, monkeypatch):
         r = c.post("/documents", json={"doc_id": "api-full", "text": ADDED["api-kakao"] + " 추가."}, headers=AUTH)
         assert r.status_code == 507 and "disk is full" in r.json()["detail"]
         assert _snapshot(c) == expected
+
+
+def test_a_lost_write_log_does_not_restart_its_numbering(populated, tmp_path):
+    data, expected, store = _copy(populated, tmp_path)
+    store.wal.path.unlink()
+    with TestClient(_app(data)) as c:
+        _started(c)
+        assert c.post("/documents", json={"doc_id": "api-late", "text": ADDED["api-lg"] + " 후속."},
+                      headers=AUTH).status_code == 201
+        expected = _snapshot(c)
+    _drop_manifest(store)  # the version holding api-late is damaged: only the log still has it
+    with TestClient(_app(data)) as c:
+        assert _started(c)["status"] == "degraded"
+        assert _snapshot(c) == expected and "api-late" in expected
