@@ -179,22 +179,28 @@ def test_every_version_damaged_rebuilds_in_memory_without_loss(populated, tmp_pa
     assert sorted(p.name for p in store.version_paths()) == before  # nothing pruned or replaced
 
 
-def test_repair_command_publishes_a_good_version(populated, tmp_path):
+def _cli(data: Path, *argv: str) -> int:
+    from unittest import mock
+
     from index.__main__ import main
 
+    with mock.patch("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder()):
+        return main([*argv, "--data-dir", str(data), "--seeds", str(SEEDS)])
+
+
+def test_repair_command_publishes_a_good_version(populated, tmp_path):
     data, expected, store = _copy(populated, tmp_path)
     _truncate_sentences(store)
-    env = {"NEWSQA_DATA_DIR": str(data), "NEWSQA_SEEDS_DIR": str(SEEDS)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        from unittest import mock
+    assert _cli(data, "repair") == 0
+    loaded = store.load(FakeEmbedder())
+    assert {d: loaded.documents[d].text for d in loaded.documents} == expected
 
-        with mock.patch("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder()):
-            assert main(["repair"]) == 0
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+def test_build_command_keeps_api_documents(populated, tmp_path):
+    data, expected, store = _copy(populated, tmp_path)
+    before = _current(store)
+    assert _cli(data, "build") == 0
+    assert _current(store) != before  # a fresh version, every sentence re-embedded
     loaded = store.load(FakeEmbedder())
     assert {d: loaded.documents[d].text for d in loaded.documents} == expected
 
