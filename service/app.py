@@ -4,7 +4,6 @@
 import dataclasses
 import json
 import logging
-import secrets
 import math
 import threading
 import time
@@ -16,23 +15,29 @@ from typing import Annotated, Callable
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from swagger_ui_bundle import swagger_ui_path
 
 from index.clean import clean_html, clean_page, looks_like_html
+from index.embedder import Embedder
 from index.engine import SentenceIndex
-from index.errors import DocumentNotFoundError, InvalidQueryError
+from index.errors import DocumentNotFoundError, InvalidQueryError, SeedConflictError, StorageError
 from index.files import content_hash
-from index.store import IndexStore, ensure_index
 from index.types import Filters
 from index.settings import Settings
+from index.store import IndexStore, Recovery, recover
+from index.wal import document_to_dict
 
+from .config import ServiceSettings
+from .guard import ClientLimiter, RequestGuard, client_of, token_problem
 from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentFacets, DocumentPublic,
                       DocumentsPublic, DocumentSummary, DocumentWritten, SentenceSpan, SourceCount, Status)
 
 STATIC = Path(__file__).parent / "static"
-log = logging.getLogger("newsqa")
+SWAGGER = Path(str(swagger_ui_path))
+log = logging.getLogger(__name__)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -41,25 +46,32 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 class Engine:
     """Holds the served index; loads it in the background so the process is up at once."""
 
-    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex] | None = None):
+    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | Recovery] | None = None,
+                 embedder: Embedder | None = None):
         self.settings = settings
         self.index: SentenceIndex | None = None
         self.error: str | None = None
+        self.degraded: str | None = None  # the store was damaged; what is served instead
+        self.embedder = embedder
         self.ready = threading.Event()
         self._loader = loader or self._default_loader
         self.started = time.perf_counter()
         self.ready_after: float | None = None
-        self.store = IndexStore(settings.index_dir)
+        self.store = IndexStore(settings.index_dir, settings.wal_path)
         # One writer at a time; readers never wait: they use whichever complete
         # index object self.index pointed to when their request began.
         self.write_lock = threading.Lock()
 
-    def replace(self, build: Callable[[SentenceIndex], SentenceIndex]) -> SentenceIndex:
-        """Build a new index from the current one, persist it atomically, then swap it in."""
+    def replace(self, build: Callable[[SentenceIndex], SentenceIndex], op: str, **record) -> SentenceIndex:
+        """Build a new index from the current one, log the write and persist the index
+        atomically, then swap it in. On ``StorageError`` nothing changes."""
         with self.write_lock:
             new = build(self.require())
-            self.store.publish(new)
+            path = self.store.commit(new, op, **record)
             self.index = new
+            if self.degraded:
+                log.warning("published %s: the store is healthy again", path.name)
+                self.degraded = None
             return new
 
     def _default_loader(self) -> SentenceIndex:
@@ -72,21 +84,26 @@ class Engine:
         warm = threading.Thread(target=morphemes, args=("준비",), name="kiwi-loader")
         warm.start()
         # direct: the ONNX encoder without importing torch/sentence-transformers (start-up time).
-        embedder = load_embedder(s.model, s.model_cache, log=log.info, backend=s.embedder_backend,
-                                 threads=s.encoder_threads, direct=True, cache_size=s.query_cache_size)
+        embedder = self.embedder or load_embedder(
+            s.model, s.model_cache, log=log.info, backend=s.embedder_backend, threads=s.encoder_threads,
+            direct=True, cache_size=s.query_cache_size)
         warm.join()
-        index = ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
-        index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready
-        return index
+        result = recover(self.store, s.seeds_dir, embedder, log=log.info)
+        result.index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready
+        return result
 
     def load(self) -> None:
         try:
-            self.index = self._loader()
+            result = self._loader()
+            if isinstance(result, Recovery):
+                self.degraded = result.degraded
+                result = result.index
+            self.index = result
             self.ready_after = time.perf_counter() - self.started
             log.info(json.dumps({"event": "ready", "seconds": round(self.ready_after, 2),
                                  "sentences": len(self.index.sentences)}))
             self.ready.set()
-        except Exception as e:  # reported by /readyz; the process keeps serving health checks
+        except Exception as e:  # reported by /healthz and /readyz (503), and in the log
             self.error = f"{type(e).__name__}: {e}"
             log.exception("index failed to load")
 
@@ -95,30 +112,6 @@ class Engine:
             detail = f"index failed to load: {self.error}" if self.error else "index is loading: retry in a few seconds"
             raise HTTPException(503, detail, headers={"Retry-After": "5"})
         return self.index
-
-
-class RateLimiter:
-    """Token bucket per client: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int):
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self._buckets: dict[str, tuple[float, float]] = defaultdict(lambda: (self.capacity, time.monotonic()))
-        self._lock = threading.Lock()
-
-    def take(self, client: str) -> float:
-        """0 when allowed, else the seconds to wait."""
-        if self.rate <= 0:
-            return 0.0
-        with self._lock:
-            tokens, last = self._buckets[client]
-            now = time.monotonic()
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
 
 
 def _human(errors) -> str:
@@ -134,6 +127,9 @@ def _human(errors) -> str:
             msg = "send a JSON object with Content-Type: application/json, like {\"question\": \"...\"}"
         elif kind == "missing":
             msg = "field required"
+        elif kind == "string_unicode":
+            msg = ("contains characters that are not valid Unicode (a lone surrogate such as \\ud800): "
+                   "send valid Unicode text")
         elif kind == "extra_forbidden":
             msg = "unknown field: allowed fields are question, top_k, history"
         msg = msg.removeprefix("Value error, ")
@@ -141,12 +137,22 @@ def _human(errors) -> str:
     return "; ".join(msgs) or "invalid request"
 
 
+def _public_errors(errors) -> list[dict]:
+    """Where and what, never the input: inputs can be huge, or not JSON-encodable (NaN)."""
+    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+             "type": str(e.get("type", "")), "msg": str(e.get("msg", ""))[:300]} for e in errors]
+
+
 def create_app(settings: Settings | None = None,
-               loader: Callable[[], SentenceIndex] | None = None) -> FastAPI:
+               loader: Callable[[], SentenceIndex | Recovery] | None = None,
+               service: ServiceSettings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """The app. ``loader`` replaces the whole index loading (tests); ``embedder``
+    replaces only the model, keeping the real store, write log and recovery."""
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
-    engine = Engine(settings, loader)
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    service = service or ServiceSettings()
+    engine = Engine(settings, loader, embedder)
+    limiter = ClientLimiter.per_minute(service.rate_limit_per_minute)
+    auth_failures = ClientLimiter.per_minute(service.auth_failures_per_minute)
 
     registry = CollectorRegistry()
     requests_total = Counter("newsqa_requests_total", "HTTP requests", ["route", "method", "status"],
@@ -172,26 +178,28 @@ def create_app(settings: Settings | None = None,
         description="한국어 뉴스 기사에서 질문에 답하는 문장을 찾아 정확한 출처(문서, 제목, 날짜, 문자 오프셋)와 함께 돌려줍니다.",
         version="1.0.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle package: the CSP allows no CDN
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+    app.state.service = service
+    app.state.limiter = limiter
+    app.state.auth_failures = auth_failures
+    app.add_middleware(RequestGuard, max_body_bytes=service.max_body_bytes, write_token=service.write_token,
+                       auth_failures=auth_failures)
+    if service.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=service.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
     @app.middleware("http")
     async def observe(request: Request, call_next):
         t0 = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            response = JSONResponse(
-                {"detail": f"request body is larger than {settings.max_body_bytes} bytes: send less"}, 413)
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:
-                log.exception("unhandled error")
-                response = JSONResponse({"detail": "internal error"}, 500)
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error")
+            response = JSONResponse({"detail": "internal error"}, 500)
         route = request.scope.get("route")
         route_path = getattr(route, "path", "unmatched")
         dt = time.perf_counter() - t0
@@ -209,7 +217,17 @@ def create_app(settings: Settings | None = None,
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        return JSONResponse({"detail": _human(errors), "errors": json.loads(json.dumps(errors, default=str))}, 422)
+        return JSONResponse({"detail": _human(errors), "errors": _public_errors(errors)}, 422)
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError):
+        log.error("write refused by the disk: %s", exc)
+        status = 507 if exc.disk_full else 503
+        return JSONResponse({"detail": str(exc)}, status, headers={"Retry-After": "60"})
+
+    @app.exception_handler(SeedConflictError)
+    async def seed_conflict(request: Request, exc: SeedConflictError):
+        return JSONResponse({"detail": str(exc)}, 409)
 
     IndexDep = Annotated[SentenceIndex, Depends(engine.require)]
 
@@ -218,6 +236,16 @@ def create_app(settings: Settings | None = None,
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        # No inline script (the CSP forbids it): static/docs.js starts Swagger UI.
+        return HTMLResponse(
+            '<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>한국 뉴스 Q&amp;A API</title>'
+            '<link rel="stylesheet" href="/docs-assets/swagger-ui.css"></head><body>'
+            '<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script>'
+            '<script src="/static/docs.js"></script></body></html>')
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon():
@@ -228,7 +256,7 @@ def create_app(settings: Settings | None = None,
               responses={422: {"description": "잘못된 입력"}, 429: {"description": "요청이 너무 많음"},
                          503: {"description": "인덱스 로딩 중"}})
     def ask(body: AskRequest, request: Request, index: IndexDep) -> AskResponse:
-        wait = limiter.take(request.client.host if request.client else "unknown")
+        wait = limiter.take(client_of(request.scope))
         if wait:
             raise HTTPException(429, "too many questions: slow down and retry later",
                                 headers={"Retry-After": str(max(1, math.ceil(wait)))})
@@ -290,12 +318,11 @@ def create_app(settings: Settings | None = None,
                               url=doc.url, text=doc.text, sentences=spans)
 
     def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not settings.write_token:
-            raise HTTPException(403, "writes are disabled: set NEWSQA_WRITE_TOKEN on the server to allow them")
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.encode(), settings.write_token.encode()):
-            raise HTTPException(401, "missing or wrong token: send Authorization: Bearer <token>",
-                                headers={"WWW-Authenticate": "Bearer"})
+        # RequestGuard already refused wrong tokens before the body was read; this
+        # repeats the check so the route is safe on its own and documents the header.
+        problem = token_problem(authorization, service.write_token)
+        if problem:
+            raise HTTPException(*problem, headers={"WWW-Authenticate": "Bearer"} if problem[0] == 401 else None)
 
     WriterDep = Annotated[None, Depends(require_writer)]
 
@@ -307,45 +334,55 @@ def create_app(settings: Settings | None = None,
 
     @app.post("/documents", response_model=DocumentWritten, status_code=201, summary="문서 추가 (인증 필요)",
               responses={200: {"description": "같은 내용이 이미 있음"}, 401: {"description": "토큰 없음/틀림"},
-                         403: {"description": "쓰기 비활성"}, 413: {"description": "너무 큼"}})
+                         403: {"description": "쓰기 비활성"}, 409: {"description": "시드 문서의 id"},
+                         413: {"description": "너무 큼"}, 507: {"description": "디스크 가득 참"}})
     def add_document(body: DocumentCreate, _: WriterDep, index: IndexDep):
-        if len(body.text) > settings.max_document_chars:
+        if len(body.text) > service.max_document_chars:
             raise HTTPException(413, f"document text has {len(body.text)} characters, the limit is "
-                                     f"{settings.max_document_chars}: split it")
+                                     f"{service.max_document_chars}: split it")
         doc_id = body.doc_id or "doc-" + content_hash(body.text)[:16]
         doc = clean_html(body.text, doc_id) if looks_like_html(body.text) else clean_page(body.text, doc_id)
         if not doc.text.strip():
             raise HTTPException(422, "no article text left after cleaning: send the article body")
         doc = dataclasses.replace(doc, title=body.title or doc.title, published=body.published or doc.published,
                                   source=body.source or doc.source, url=body.url or doc.url)
+        index.check_not_seed(doc_id)
         old = index.documents.get(doc_id)
         if old == doc:
             return JSONResponse(_written(index, doc_id, "unchanged").model_dump(), 200)
-        new = engine.replace(lambda current: current.with_document(doc))
+        new = engine.replace(lambda current: current.with_document(doc), "add", doc=document_to_dict(doc))
         return _written(new, doc_id, "updated" if old else "created")
 
     @app.delete("/documents/{doc_id}", response_model=DocumentWritten, summary="문서 삭제 (인증 필요)",
                 responses={401: {"description": "토큰 없음/틀림"}, 403: {"description": "쓰기 비활성"},
-                           404: {"description": "없는 문서"}})
+                           404: {"description": "없는 문서"}, 507: {"description": "디스크 가득 참"}})
     def delete_document(doc_id: str, _: WriterDep, index: IndexDep) -> DocumentWritten:
         if doc_id not in index.documents:
             raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
         gone = _written(index, doc_id, "deleted")
         try:
-            engine.replace(lambda current: current.without_document(doc_id))
+            engine.replace(lambda current: current.without_document(doc_id), "delete", doc_id=doc_id)
         except DocumentNotFoundError:
             raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids") from None
         return gone
 
-    @app.get("/healthz", response_model=Status, summary="프로세스 생존 확인")
-    def healthz() -> Status:
+    @app.get("/healthz", response_model=Status, response_model_exclude_none=True, summary="프로세스가 서비스할 수 있는지",
+             responses={503: {"description": "인덱스를 불러오지 못함"}})
+    def healthz():
+        # 503 once loading has failed (Docker's HEALTHCHECK then says unhealthy);
+        # still 200 while loading, which the HEALTHCHECK start period covers.
+        if engine.index is None and engine.error:
+            return JSONResponse({"status": "failed", "detail": f"index failed to load: {engine.error}"}, 503)
         return Status(status="ok")
 
-    @app.get("/readyz", response_model=Status, summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
+    @app.get("/readyz", response_model=Status, response_model_exclude_none=True,
+             summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
     def readyz():
         if engine.index is None:
             return JSONResponse({"status": "failed" if engine.error else "loading",
                                  "detail": engine.error or "index is loading"}, 503)
+        if engine.degraded:
+            return Status(status="degraded", detail=engine.degraded)
         return Status(status="ready")
 
     @app.get("/metrics", summary="Prometheus 지표", response_class=Response)
