@@ -106,9 +106,14 @@ def test_direct_runtime_equals_sentence_transformers(real_embedder):
 
     direct = DirectOnnxEmbedder(real_embedder.model[0].model_dir, real_embedder.name, cache_size=0)
     assert direct.backend == real_embedder.backend and direct.dim == real_embedder.dim
-    texts = SENTENCES[:64] + ["", "a", "리벨리온"]
-    np.testing.assert_allclose(direct.encode_documents(texts), real_embedder.encode_documents(texts), atol=2e-5)
-    np.testing.assert_allclose(direct.encode_queries(texts), real_embedder.encode_queries(texts), atol=2e-5)
+    # One text per call: dynamic int8 quantises activations per batch, so a
+    # sentence's vector depends slightly on its batch-mates (cosine ~0.999).
+    st = real_embedder.model
+    for text in SENTENCES[:24] + ["", "a", "리벨리온"]:
+        np.testing.assert_allclose(direct.encode_documents([text])[0],
+                                   st.encode_document([text], normalize_embeddings=True)[0], atol=2e-5)
+        np.testing.assert_allclose(direct.encode_queries([text])[0],
+                                   st.encode_query([text], normalize_embeddings=True)[0], atol=2e-5)
     assert "index.onnx_encoder" in sys.modules
 
 
