@@ -1,104 +1,135 @@
-"""Versioned index folders with an atomic ``current`` pointer, and the seed sync."""
+"""Versions of the index on disk, published atomically.
+
+    <root>/segments/<seg_id>/...      immutable segments, each written once
+    <root>/versions/v<ns>/manifest.json   one version: its segments (with every
+                                          file's size and sha256), tombstones,
+                                          seed bookkeeping
+    <root>/current -> versions/v<ns>      the served version
+
+``publish`` writes the new segments, then the new version's manifest, each
+fsynced, and then replaces the ``current`` symlink with one ``rename`` (atomic on
+POSIX). A crash at any point leaves ``current`` at the previous, complete
+version. Loading verifies every file; when the current version fails, the newest
+older version that verifies is served instead. Old versions are pruned, but
+never the one being served, and a segment is deleted only when no kept version
+lists it.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import json
+import logging
 import os
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
 
 from .embedder import Embedder
-from .engine import SentenceIndex
-from .errors import IndexMismatchError
+from .engine import MANIFEST, SentenceIndex
+from .errors import IndexCorruptError, StorageError
 from .files import fsync_dir
+from .segments import Segment
+from .types import Document
 
-
-def source_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of each raw ``*.txt`` file of a folder, by doc_id (file stem)."""
-    return {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.txt"))}
-
-
-def ensure_index(store: "IndexStore", seeds_dir: Path, embedder: Embedder,
-                 log: Callable[[str], None] = print) -> SentenceIndex:
-    """Load the served index; build it from ``seeds_dir`` when there is none,
-    when it was built with another embedder, or when a source file changed."""
-    from .clean import load_documents
-
-    wanted = source_hashes(seeds_dir)
-    try:
-        index = store.load(embedder)
-    except FileNotFoundError:
-        log(f"no index in {store.root}: building it from {seeds_dir}")
-        index = None
-    except IndexMismatchError as e:
-        log(f"rebuilding: {e}")
-        index = None
-    if index is not None:
-        # Seeds deleted through the API stay deleted; documents added through the
-        # API (no source file) are kept across rebuilds.
-        wanted = {k: v for k, v in wanted.items() if k not in index.deleted_sources}
-        if index.source_hashes == wanted:
-            return index
-        log(f"source documents in {seeds_dir} changed: rebuilding the index")
-    t0 = time.perf_counter()
-    docs = [d for d in load_documents(seeds_dir) if d.doc_id in wanted]
-    if index is not None:
-        docs += [d for d in index.documents.values() if d.doc_id not in index.source_hashes and d.doc_id not in wanted]
-    new = SentenceIndex.build(docs, embedder, source_hashes=wanted, reuse=index, log=log,
-                              deleted_sources=index.deleted_sources if index is not None else None)
-    store.publish(new)
-    log(f"indexed {len(new.sentences)} sentences from {len(docs)} documents "
-        f"in {time.perf_counter() - t0:.1f}s")
-    return new
+log = logging.getLogger(__name__)
 
 
 class IndexStore:
-    """Versioned index folders under ``root`` with an atomic ``current`` pointer.
-
-    ``publish`` writes a complete new version next to the served one and then
-    replaces the ``current`` symlink with one ``rename`` (atomic on POSIX). A crash
-    at any point leaves ``current`` pointing at the previous, complete version.
-    """
+    """Versioned index folders under ``root`` with an atomic ``current`` pointer."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.versions = self.root / "versions"
+        self.segments = self.root / "segments"
         self.pointer = self.root / "current"
 
     def current_path(self) -> Path | None:
         if not self.pointer.is_symlink() and not self.pointer.exists():
             return None
         target = self.pointer.resolve()
-        return target if (target / "manifest.json").is_file() else None
+        return target if (target / MANIFEST).is_file() else None
+
+    def version_paths(self) -> list[Path]:
+        """Complete versions, newest first."""
+        if not self.versions.is_dir():
+            return []
+        found = [p for p in self.versions.iterdir() if p.name.startswith("v") and (p / MANIFEST).is_file()]
+        return sorted(found, key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else 0, reverse=True)
 
     def publish(self, index: SentenceIndex, keep: int = 2) -> Path:
-        self.versions.mkdir(parents=True, exist_ok=True)
-        target = self.versions / f"v{time.time_ns()}"
-        index.save(target)
-        link = self.root / f".current.tmp-{os.getpid()}-{time.monotonic_ns()}"
-        os.symlink(os.path.relpath(target, self.root), link)
-        os.replace(link, self.pointer)
-        fsync_dir(self.root)
+        """Persist ``index`` as the new current version; returns its folder."""
+        try:
+            self.versions.mkdir(parents=True, exist_ok=True)
+            self.segments.mkdir(parents=True, exist_ok=True)
+            target = self.versions / f"v{time.time_ns()}"
+            index.save(target, segments_dir=self.segments)
+            link = self.root / f".current.tmp-{os.getpid()}-{time.monotonic_ns()}"
+            os.symlink(os.path.relpath(target, self.root), link)
+            os.replace(link, self.pointer)
+            fsync_dir(self.root)
+        except OSError as e:
+            raise StorageError(f"could not write the index under {self.root} ({e.strerror or e}): free disk "
+                               f"space or fix the folder's permissions, then retry") from e
         self._prune(keep)
         return target
 
     def load(self, embedder: Embedder) -> SentenceIndex:
-        path = self.current_path()
-        if path is None:
+        """The current version, verified; an older verified one when it fails."""
+        current = self.current_path()
+        if current is None and not self.version_paths():
             raise FileNotFoundError(
-                f"no index in {self.root}: build one with `python -m index build --data-dir DIR`"
-            )
-        return SentenceIndex.load(path, embedder)
+                f"no index in {self.root}: build one with `python -m index build --data-dir DIR`")
+        candidates = ([current] if current is not None else []) + \
+            [p for p in self.version_paths() if p != current]
+        first_error = None
+        for path in candidates:
+            try:
+                index = SentenceIndex.load(path, embedder)
+            except IndexCorruptError as e:
+                log.error("index version %s failed verification: %s", path.name, e)
+                first_error = first_error or e
+                continue
+            if path != current:
+                log.warning("serving the older version %s: the current one failed verification", path.name)
+            return index
+        raise first_error
+
+    def read_documents(self) -> tuple[list[Document], dict]:
+        """The live documents of the newest readable version, whatever embedder built it
+        (to rebuild with another one), and its manifest."""
+        for path in ([self.current_path()] if self.current_path() else []) + self.version_paths():
+            try:
+                manifest = SentenceIndex.read_manifest(path)
+                seg_root = path / manifest.get("segments_dir", "segments")
+                docs = []
+                for entry in manifest["segments"]:
+                    seg = Segment.load(seg_root / entry["id"])
+                    deleted = set(entry.get("deleted", []))
+                    docs += [d for o, d in enumerate(seg.documents) if o not in deleted]
+                return docs, manifest
+            except (IndexCorruptError, OSError, KeyError, TypeError, ValueError) as e:
+                log.error("cannot read the documents of %s: %s", path, e)
+        return [], {}
 
     def _prune(self, keep: int) -> None:
         current = self.current_path()
-        versions = sorted(p for p in self.versions.iterdir() if p.name.startswith("v"))
-        for p in versions[:-keep]:
-            if p != current:
+        versions = self.version_paths()
+        kept = versions[:keep] + ([current] if current is not None and current not in versions[:keep] else [])
+        for p in versions:
+            if p not in kept:
                 shutil.rmtree(p, ignore_errors=True)
-        # leftovers of builds that were killed midway
-        for p in self.versions.iterdir():
-            if p.name.startswith(".") and time.time() - p.stat().st_mtime > 3600:
+        live = set()
+        for p in kept:
+            try:
+                live |= {e["id"] for e in json.loads((p / MANIFEST).read_text(encoding="utf-8"))["segments"]}
+            except (OSError, ValueError, KeyError, TypeError):
+                return  # cannot tell what is in use: delete nothing
+        now = time.time()
+        for folder in (self.versions, self.segments):
+            for p in folder.iterdir():
+                # leftovers of writes that were killed midway
+                if p.name.startswith(".") and now - p.stat().st_mtime > 3600:
+                    shutil.rmtree(p, ignore_errors=True)
+        for p in self.segments.iterdir():
+            if p.name.startswith("seg-") and p.name not in live:
                 shutil.rmtree(p, ignore_errors=True)

@@ -1,7 +1,6 @@
 """The web layer: FastAPI routes over the engine in ``index/``. No retrieval logic here."""
 
 
-import dataclasses
 import json
 import logging
 import secrets
@@ -20,16 +19,15 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from index.clean import clean_html, clean_page, looks_like_html
 from index.engine import SentenceIndex
-from index.errors import DocumentNotFoundError, InvalidQueryError
-from index.files import content_hash
-from index.store import IndexStore, ensure_index
+from index.errors import DocumentNotFoundError, InputError, InvalidQueryError
+from index.ingest import Article
+from index.news import NewsIndex, WriteResult
 from index.types import Filters
 from index.settings import Settings
 
-from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentPublic, DocumentSummary,
-                      DocumentWritten, SentenceSpan, Status)
+from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentPublic,
+                      DocumentsWritten, DocumentSummary, DocumentWritten, SentenceSpan, Status)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("newsqa")
@@ -38,61 +36,41 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-class Engine:
-    """Holds the served index; loads it in the background so the process is up at once."""
+class IndexHolder:
+    """Holds the served ``NewsIndex``; opens it in the background so the process is up at once."""
 
-    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex] | None = None):
+    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | NewsIndex] | None = None):
         self.settings = settings
-        self.index: SentenceIndex | None = None
+        self.news: NewsIndex | None = None
         self.error: str | None = None
         self.ready = threading.Event()
-        self._loader = loader or self._default_loader
+        self._loader = loader or (lambda: NewsIndex.open(settings))
         self.started = time.perf_counter()
         self.ready_after: float | None = None
-        self.store = IndexStore(settings.index_dir)
-        # One writer at a time; readers never wait: they use whichever complete
-        # index object self.index pointed to when their request began.
-        self.write_lock = threading.Lock()
 
-    def replace(self, build: Callable[[SentenceIndex], SentenceIndex]) -> SentenceIndex:
-        """Build a new index from the current one, persist it atomically, then swap it in."""
-        with self.write_lock:
-            new = build(self.require())
-            self.store.publish(new)
-            self.index = new
-            return new
-
-    def _default_loader(self) -> SentenceIndex:
-        from index.analyze import morphemes
-        from index.embedder import load_embedder
-
-        s = self.settings
-        # Kiwi loads its model lazily (~1 s at construction, ~1 s at the first
-        # analysis); do both while torch and the embedder load.
-        warm = threading.Thread(target=morphemes, args=("준비",), name="kiwi-loader")
-        warm.start()
-        embedder = load_embedder(s.model, s.model_cache, log=log.info)
-        warm.join()
-        index = ensure_index(self.store, s.seeds_dir, embedder, log=log.info)
-        index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready
-        return index
+    @property
+    def index(self) -> SentenceIndex | None:
+        return self.news.index if self.news is not None else None
 
     def load(self) -> None:
         try:
-            self.index = self._loader()
+            loaded = self._loader()
+            news = loaded if isinstance(loaded, NewsIndex) else NewsIndex.of(loaded, self.settings)
+            news.search("준비", k=1)  # first-call costs (torch kernels, caches) before we say ready
+            self.news = news
             self.ready_after = time.perf_counter() - self.started
             log.info(json.dumps({"event": "ready", "seconds": round(self.ready_after, 2),
-                                 "sentences": len(self.index.sentences)}))
+                                 "sentences": len(news.index.sentences)}))
             self.ready.set()
         except Exception as e:  # reported by /readyz; the process keeps serving health checks
             self.error = f"{type(e).__name__}: {e}"
             log.exception("index failed to load")
 
-    def require(self) -> SentenceIndex:
-        if self.index is None:
+    def require(self) -> NewsIndex:
+        if self.news is None:
             detail = f"index failed to load: {self.error}" if self.error else "index is loading: retry in a few seconds"
             raise HTTPException(503, detail, headers={"Retry-After": "5"})
-        return self.index
+        return self.news
 
 
 class RateLimiter:
@@ -143,7 +121,7 @@ def create_app(settings: Settings | None = None,
                loader: Callable[[], SentenceIndex] | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
-    engine = Engine(settings, loader)
+    holder = IndexHolder(settings, loader)
     limiter = RateLimiter(settings.rate_limit_per_minute)
 
     registry = CollectorRegistry()
@@ -153,12 +131,12 @@ def create_app(settings: Settings | None = None,
                         buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
     index_sentences = Gauge("newsqa_index_sentences", "Sentences in the served index", registry=registry)
     index_documents = Gauge("newsqa_index_documents", "Documents in the served index", registry=registry)
-    index_sentences.set_function(lambda: len(engine.index.sentences) if engine.index else 0)
-    index_documents.set_function(lambda: len(engine.index.documents) if engine.index else 0)
+    index_sentences.set_function(lambda: len(holder.index.sentences) if holder.index else 0)
+    index_documents.set_function(lambda: len(holder.index.documents) if holder.index else 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        threading.Thread(target=engine.load, name="index-loader", daemon=True).start()
+        threading.Thread(target=holder.load, name="index-loader", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -167,7 +145,7 @@ def create_app(settings: Settings | None = None,
         version="1.0.0",
         lifespan=lifespan,
     )
-    app.state.engine = engine
+    app.state.holder = holder
     app.state.settings = settings
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
@@ -205,7 +183,12 @@ def create_app(settings: Settings | None = None,
         errors = exc.errors()
         return JSONResponse({"detail": _human(errors), "errors": json.loads(json.dumps(errors, default=str))}, 422)
 
-    IndexDep = Annotated[SentenceIndex, Depends(engine.require)]
+    NewsDep = Annotated[NewsIndex, Depends(holder.require)]
+
+    def current_index(news: NewsDep) -> SentenceIndex:
+        return news.index  # one snapshot for the whole request
+
+    IndexDep = Annotated[SentenceIndex, Depends(current_index)]
 
     @app.get("/", include_in_schema=False)
     def page():
@@ -248,7 +231,7 @@ def create_app(settings: Settings | None = None,
             raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
         spans = [SentenceSpan(index=s.index, start=s.start, end=s.end) for s in index.sentences_of(doc_id)]
         return DocumentPublic(doc_id=doc.doc_id, title=doc.title, published=doc.published, source=doc.source,
-                              text=doc.text, sentences=spans)
+                              url=doc.url, text=doc.text, sentences=spans)
 
     def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
         if not settings.write_token:
@@ -260,43 +243,61 @@ def create_app(settings: Settings | None = None,
 
     WriterDep = Annotated[None, Depends(require_writer)]
 
-    def _written(index: SentenceIndex, doc_id: str, status: str) -> DocumentWritten:
-        d = index.documents[doc_id]
-        n = len(index.sentences_of(doc_id))
+    def _written(res: WriteResult) -> DocumentWritten:
+        d = res.document
         return DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
-                               n_sentences=n, status=status)
+                               url=d.url, n_sentences=res.n_sentences, status=res.status)
 
-    @app.post("/documents", response_model=DocumentWritten, status_code=201, summary="문서 추가 (인증 필요)",
+    def _article(body: DocumentCreate, where: str = "") -> Article:
+        if len(body.text) > settings.max_document_chars:
+            raise HTTPException(413, f"{where}document text has {len(body.text)} characters, the limit is "
+                                     f"{settings.max_document_chars}: split it")
+        return Article(text=body.text, doc_id=body.doc_id, title=body.title, published=body.published,
+                       source=body.source, url=body.url)
+
+    @app.post("/documents", response_model=DocumentWritten | DocumentsWritten, status_code=201,
+              summary="문서 추가, 한 건 또는 최대 100건 묶음 (인증 필요)",
               responses={200: {"description": "같은 내용이 이미 있음"}, 401: {"description": "토큰 없음/틀림"},
                          403: {"description": "쓰기 비활성"}, 413: {"description": "너무 큼"}})
-    def add_document(body: DocumentCreate, _: WriterDep, index: IndexDep):
-        if len(body.text) > settings.max_document_chars:
-            raise HTTPException(413, f"document text has {len(body.text)} characters, the limit is "
-                                     f"{settings.max_document_chars}: split it")
-        doc_id = body.doc_id or "doc-" + content_hash(body.text)[:16]
-        doc = clean_html(body.text, doc_id) if looks_like_html(body.text) else clean_page(body.text, doc_id)
-        if not doc.text.strip():
-            raise HTTPException(422, "no article text left after cleaning: send the article body")
-        doc = dataclasses.replace(doc, title=body.title or doc.title, published=body.published or doc.published,
-                                  source=body.source or doc.source)
-        old = index.documents.get(doc_id)
-        if old == doc:
-            return JSONResponse(_written(index, doc_id, "unchanged").model_dump(), 200)
-        new = engine.replace(lambda current: current.with_document(doc))
-        return _written(new, doc_id, "updated" if old else "created")
+    def add_document(body: DocumentCreate | DocumentBatch, _: WriterDep, news: NewsDep):
+        if isinstance(body, DocumentBatch):
+            docs = []
+            for i, item in enumerate(body.documents):
+                try:
+                    docs.append(news.prepare(_article(item, f"documents.{i}: ")))
+                except InputError as e:
+                    raise HTTPException(422, f"documents.{i}: {e}") from None
+            before = news.index
+            statuses = []
+            for d in docs:
+                old = before.documents.get(d.doc_id)
+                statuses.append("unchanged" if old == d else "updated" if old is not None else "created")
+            try:
+                news.add_many(docs)
+            except InvalidQueryError as e:
+                raise HTTPException(422, str(e)) from e
+            after = news.index
+            results = [DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
+                                       url=d.url, n_sentences=len(after.sentences_of(d.doc_id)), status=st)
+                       for d, st in zip(docs, statuses)]
+            code = 201 if any(st != "unchanged" for st in statuses) else 200
+            return JSONResponse(DocumentsWritten(documents=results).model_dump(), code)
+        try:
+            res = news.add(_article(body))
+        except InputError as e:
+            raise HTTPException(422, str(e)) from e
+        if res.status == "unchanged":
+            return JSONResponse(_written(res).model_dump(), 200)
+        return _written(res)
 
     @app.delete("/documents/{doc_id}", response_model=DocumentWritten, summary="문서 삭제 (인증 필요)",
                 responses={401: {"description": "토큰 없음/틀림"}, 403: {"description": "쓰기 비활성"},
                            404: {"description": "없는 문서"}})
-    def delete_document(doc_id: str, _: WriterDep, index: IndexDep) -> DocumentWritten:
-        if doc_id not in index.documents:
-            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
-        gone = _written(index, doc_id, "deleted")
+    def delete_document(doc_id: str, _: WriterDep, news: NewsDep) -> DocumentWritten:
         try:
-            engine.replace(lambda current: current.without_document(doc_id))
-        except DocumentNotFoundError:
-            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids") from None
-        return gone
+            return _written(news.delete(doc_id))
+        except DocumentNotFoundError as e:
+            raise HTTPException(404, str(e)) from None
 
     @app.get("/healthz", response_model=Status, summary="프로세스 생존 확인")
     def healthz() -> Status:
@@ -304,9 +305,9 @@ def create_app(settings: Settings | None = None,
 
     @app.get("/readyz", response_model=Status, summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
     def readyz():
-        if engine.index is None:
-            return JSONResponse({"status": "failed" if engine.error else "loading",
-                                 "detail": engine.error or "index is loading"}, 503)
+        if holder.index is None:
+            return JSONResponse({"status": "failed" if holder.error else "loading",
+                                 "detail": holder.error or "index is loading"}, 503)
         return Status(status="ready")
 
     @app.get("/metrics", summary="Prometheus 지표", response_class=Response)

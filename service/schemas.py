@@ -113,6 +113,7 @@ class DocumentPublic(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = Field(None, description="원문 기사 주소")
     text: str
     sentences: list[SentenceSpan]
 
@@ -137,6 +138,7 @@ class DocumentCreate(BaseModel):
     title: str | None = Field(None, max_length=300)
     published: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
     source: str | None = Field(None, max_length=300)
+    url: str | None = Field(None, max_length=2000, pattern=r"^https?://", description="원문 기사 주소 (http/https)")
     text: str = Field(..., min_length=1, description="기사 본문 (일반 텍스트 또는 HTML 페이지)")
 
     @field_validator("text")
@@ -152,5 +154,22 @@ class DocumentWritten(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = None
     n_sentences: int
     status: str = Field(description="created | updated | unchanged | deleted")
+
+
+BATCH_MAX = 100
+
+
+class DocumentBatch(BaseModel):
+    """Several documents in one request, published together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentCreate] = Field(..., min_length=1, max_length=BATCH_MAX,
+                                            description="추가할 문서들 (1–100건)")
+
+
+class DocumentsWritten(BaseModel):
+    documents: list[DocumentWritten]

@@ -16,7 +16,7 @@ _index = SentenceIndex.build(load_documents(SEEDS), FakeEmbedder())
 # A write token is configured and sent, so the write routes are fuzzed past authentication.
 app = create_app(Settings(data_dir=tempfile.mkdtemp(), rate_limit_per_minute=0, write_token="fuzz-token",
                           max_document_chars=3000), loader=lambda: _index)
-app.state.engine.load()  # the ASGI transport does not run the lifespan
+app.state.holder.load()  # the ASGI transport does not run the lifespan
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CASES = {"n": 0, "by_status": {}}
 
