@@ -22,6 +22,7 @@ RUN python -m index prepare && chown -R app:app /app/data
 
 USER app
 EXPOSE 8000
+# /healthz answers 503 once the index has failed to load (urlopen raises, python exits 1): unhealthy.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=60s \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+  CMD python -c "import os,sys,urllib.request as u; sys.exit(u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('NEWSQA_PORT','8000'), timeout=2).status != 200)"
 CMD ["python", "-m", "service"]

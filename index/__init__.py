@@ -5,8 +5,7 @@ from .clean import clean_page, load_documents
 from .engine import SentenceIndex
 from .errors import IndexMismatchError, NewsQAError
 from .news import NewsIndex
-from .seeds import ensure_index
-from .store import IndexStore
+from .store import IndexStore, ensure_index
 from .split import split_sentences
 from .types import Block, Document, Hit, SearchResult, Sentence
 

@@ -1,6 +1,7 @@
 """Command line: build an index, ask a question, evaluate on a question file.
 
     python -m index build --seeds seeds --data-dir data
+    python -m index repair --data-dir data
     python -m index ask "리벨리온은 첫 해외법인을 어디에 세웠나?"
     python -m index eval --qa ../shared/eval/seed_qa.jsonl
 """
@@ -39,25 +40,20 @@ def _settings(args) -> Settings:
     return Settings(**overrides)
 
 
-def _open(settings: Settings, rebuild: bool = False):
-    from .news import NewsIndex
+def _open(settings: Settings, rebuild: bool = False, repair: bool = False):
+    """The index, recovered: the newest verified version, plus the write log, plus changed seeds.
+    A rebuild re-embeds every document and keeps every document added through the API."""
+    from . import embedder as embedders
+    from .store import IndexStore, recover
 
-    if rebuild:
-        from .clean import load_documents
-        from .embedder import load_embedder
-        from .engine import SentenceIndex
-        from .seeds import source_hashes
-        from .store import IndexStore
-
-        embedder = load_embedder(settings.model, settings.model_cache, log=log.info)
-        t1 = time.perf_counter()
-        docs = load_documents(settings.seeds_dir)
-        index = SentenceIndex.build(docs, embedder, source_hashes=source_hashes(settings.seeds_dir))
-        path = IndexStore(settings.index_dir).publish(index)
-        log.info("built %d sentences from %d documents in %.1fs -> %s", index.stats.n_rows, len(docs),
-                 time.perf_counter() - t1, path)
-        return index
-    return NewsIndex.open(settings).index
+    t0 = time.perf_counter()
+    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=log.info)
+    log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
+    store = IndexStore(settings.index_dir, settings.wal_path)
+    result = recover(store, settings.seeds_dir, embedder, rebuild=rebuild, publish_degraded=repair or rebuild)
+    if result.degraded:
+        log.warning("warning: %s", result.degraded)
+    return result.index
 
 
 def cmd_build(args) -> int:
@@ -120,6 +116,12 @@ def _count_inputs(path: Path) -> int:
     return n
 
 
+def cmd_repair(args) -> int:
+    index = _open(_settings(args), repair=True)
+    print(f"repaired: {len(index.sentences)} sentences from {len(index.documents)} documents")
+    return 0
+
+
 def cmd_prepare(args) -> int:
     index = _open(_settings(args))
     print(f"ready: {index.stats.n_rows} sentences from {len(index.documents)} documents")
@@ -166,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build", help="build the index from a folder of .txt files")
     common(p)
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("repair", help="publish a verified version after damage (keeps every document)")
+    common(p)
+    p.set_defaults(func=cmd_repair)
     p = sub.add_parser("prepare", help="build the embedder and the index if they are missing or stale")
     common(p)
     p.set_defaults(func=cmd_prepare)

@@ -25,7 +25,8 @@ import numpy as np
 from . import fusion
 from .analyze import has_hangul, morphemes
 from .embedder import Embedder
-from .errors import DocumentNotFoundError, IndexCorruptError, IndexMismatchError, InvalidQueryError
+from .errors import (DocumentNotFoundError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
+                     SeedConflictError)
 from .files import content_hash, fsync_dir, sha256_file, write_json
 from .followup import resolve_question
 from .lexical import Stats, score_rows
@@ -276,8 +277,17 @@ class SentenceIndex:
                              deleted_sources=self.deleted_sources, threshold=self.threshold,
                              wal_seq=self.wal_seq, locate=locate)
 
+    def check_not_seed(self, doc_id: str) -> None:
+        """A seed's id is refused: the seed folder is the source of truth for it, so an
+        override would be reverted whenever the seeds are read again."""
+        if doc_id in self.source_hashes or doc_id in self.deleted_sources:
+            raise SeedConflictError(
+                f"doc_id {doc_id!r} belongs to a seed article: choose another doc_id, or change "
+                f"the seed file {doc_id}.txt in the seeds folder")
+
     def with_document(self, doc: Document) -> "SentenceIndex":
         """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched."""
+        self.check_not_seed(doc.doc_id)
         seg = Segment.build([doc], self.embedder, self.known_vectors(doc.doc_id).get)
         return self.with_changes([seg], deleted_sources=self.deleted_sources - {doc.doc_id})
 

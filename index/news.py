@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 from .engine import SentenceIndex
 from .errors import DocumentNotFoundError, InputError
 from .ingest import Article, Skipped, to_document
-from .segments import Segment
+from .segments import Segment, document_to_dict
 from .store import IndexStore
 from .types import Document, Filters, SearchResult
 
@@ -86,13 +86,16 @@ class NewsIndex:
         self.merge = merge
         self._lock = threading.Lock()
         self._lock_file = None
+        # the store was damaged at open: what is served instead (cleared by a good write)
+        self.degraded: str | None = None
 
     # ------------------------------------------------------------------ open
     @classmethod
     def open(cls, settings, embedder=None, *, sync_seeds: bool = True) -> "NewsIndex":
-        """Load (or build) the index under ``settings.data_dir``, syncing the seed folder."""
+        """Open the index under ``settings.data_dir``: the newest verified version, plus the
+        write-log records it misses, plus changed seed files (see ``store.recover``)."""
         from .analyze import morphemes
-        from .seeds import ensure_index
+        from .store import recover
 
         # Kiwi loads its model lazily (~1 s at construction, ~1 s at the first
         # analysis); do both while the embedder loads.
@@ -105,20 +108,22 @@ class NewsIndex:
             embedder = load_embedder(settings.model, settings.model_cache, log=log.info)
             log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
         warm.join()
-        store = IndexStore(settings.index_dir)
+        store = IndexStore(settings.index_dir, settings.wal_path)
+        degraded = None
         if sync_seeds:
-            index = ensure_index(store, settings.seeds_dir, embedder)
+            result = recover(store, settings.seeds_dir, embedder)
+            index, degraded = result.index, result.degraded
         else:
-            try:
-                index = store.load(embedder)
-            except FileNotFoundError:
-                index = SentenceIndex.build([], embedder)
-        return cls(store, index, max_document_chars=getattr(settings, "max_document_chars", None))
+            opened = store.open(embedder)
+            index = opened.index if opened.index is not None else SentenceIndex.build([], embedder)
+        news = cls(store, index, max_document_chars=getattr(settings, "max_document_chars", None))
+        news.degraded = degraded
+        return news
 
     @classmethod
     def of(cls, index: SentenceIndex, settings) -> "NewsIndex":
         """Serve an index built in memory; it is written to ``settings.data_dir`` at the first write."""
-        return cls(IndexStore(settings.index_dir), index,
+        return cls(IndexStore(settings.index_dir, getattr(settings, "wal_path", None)), index,
                    max_document_chars=getattr(settings, "max_document_chars", None))
 
     def close(self) -> None:
@@ -145,6 +150,7 @@ class NewsIndex:
         """Add or replace one document; re-adding identical content changes nothing."""
         doc = self.prepare(item)
         current = self._index
+        current.check_not_seed(doc.doc_id)
         if current.documents.get(doc.doc_id) == doc:
             return WriteResult(doc.doc_id, "unchanged", doc, len(current.sentences_of(doc.doc_id)))
         seg = Segment.build([doc], current.embedder, current.known_vectors(doc.doc_id).get)
@@ -152,9 +158,8 @@ class NewsIndex:
             old = self._index.documents.get(doc.doc_id)
             if old == doc:
                 return WriteResult(doc.doc_id, "unchanged", doc, seg.n_rows)
-            self._publish(self._index.with_changes(
-                [seg], deleted_sources=self._index.deleted_sources - {doc.doc_id},
-                source_hashes={k: v for k, v in self._index.source_hashes.items() if k != doc.doc_id}))
+            self._index.check_not_seed(doc.doc_id)
+            self._publish(self._index.with_changes([seg]), [("add", {"doc": document_to_dict(doc)})])
         return WriteResult(doc.doc_id, "updated" if old is not None else "created", doc, seg.n_rows)
 
     def delete(self, doc_id: str) -> WriteResult:
@@ -164,7 +169,7 @@ class NewsIndex:
                 raise DocumentNotFoundError(f"document {doc_id!r} not found: GET /documents lists the ids")
             doc = current.documents[doc_id]
             n = len(current.sentences_of(doc_id))
-            self._publish(current.without_document(doc_id))
+            self._publish(current.without_document(doc_id), [("delete", {"doc_id": doc_id})])
         return WriteResult(doc_id, "deleted", doc, n)
 
     def add_many(self, items: Iterable[Article | Document | Skipped], *, batch_chars: int = 300_000,
@@ -209,6 +214,11 @@ class NewsIndex:
             if self._index.documents.get(doc.doc_id) == doc:
                 report.unchanged += 1
                 continue
+            if doc.doc_id in self._index.source_hashes or doc.doc_id in self._index.deleted_sources:
+                where = getattr(item, "where", "") or doc.doc_id
+                report.skipped.append(Skipped(where, f"doc_id {doc.doc_id!r} belongs to a seed article: "
+                                                     f"choose another doc_id"))
+                continue
             batch.pop(doc.doc_id, None)  # the later version of an id wins
             batch[doc.doc_id] = doc
             size += len(doc.text)
@@ -226,10 +236,7 @@ class NewsIndex:
         with self._writing():
             before = self._index
             replaced = sum(1 for d in docs if d.doc_id in before.documents)
-            ids = {d.doc_id for d in docs}
-            self._publish(before.with_changes(
-                [seg], deleted_sources=before.deleted_sources - ids,
-                source_hashes={k: v for k, v in before.source_hashes.items() if k not in ids}))
+            self._publish(before.with_changes([seg]), [("add", {"doc": document_to_dict(d)}) for d in docs])
         report.created += len(docs) - replaced
         report.updated += replaced
         report.sentences += seg.n_rows
@@ -259,10 +266,14 @@ class NewsIndex:
             finally:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
-    def _publish(self, new: SentenceIndex) -> None:
-        """Persist ``new``, then serve it; then let the merge policy run (caller holds the lock)."""
-        self.store.publish(new)
+    def _publish(self, new: SentenceIndex, records: list[tuple[str, dict]]) -> None:
+        """Log the writes and persist ``new``, then serve it; then let the merge policy run
+        (the caller holds the lock). On ``StorageError`` nothing changes."""
+        self.store.commit(new, records)
         self._index = new
+        if self.degraded:
+            log.warning("published a new version: the store is healthy again")
+            self.degraded = None
         if self.merge:
             ids = plan_merge(new)
             if ids:

@@ -240,4 +240,10 @@ class Segment:
                 len(dense) != len(table):
             raise IndexCorruptError(f"segment {folder} has {found} rows (vectors {len(dense)}, postings "
                                     f"{postings.n_rows}), its metadata says {rows}: rebuild the index")
+        lengths = np.asarray([len(d.text) for d in documents], np.int64)
+        if len(table) and (table[:, _DOC].min() < 0 or table[:, _DOC].max() >= len(documents) or
+                           (table[:, _START] >= table[:, _END]).any() or
+                           (table[:, _END] > lengths[table[:, _DOC]]).any()):
+            raise IndexCorruptError(f"segment {folder}: a sentence's offsets fall outside its document: "
+                                    f"rebuild the index")
         return cls(meta["seg_id"], documents, table, hashes, postings, dense, meta["embedder"])

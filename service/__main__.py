@@ -1,16 +1,36 @@
 """Serve the API and chat page: ``python -m service``."""
 
+import logging
+
 import uvicorn
 
 from index.settings import Settings
 
 from .app import create_app
+from .config import ServiceSettings
+
+
+def uvicorn_options(service: ServiceSettings) -> dict:
+    """uvicorn believes X-Forwarded-For only from NEWSQA_TRUSTED_PROXIES (its own
+    default trusts 127.0.0.1, which let any local client pick its rate-limit key)."""
+    return {
+        "host": service.host,
+        "port": service.port,
+        "log_level": service.log_level.lower(),
+        "access_log": False,
+        "proxy_headers": bool(service.trusted_proxies),
+        "forwarded_allow_ips": ",".join(service.trusted_proxies) if service.trusted_proxies else "",
+    }
+
+
+def serve(app, service: ServiceSettings) -> None:
+    uvicorn.run(app, **uvicorn_options(service))
 
 
 def main() -> None:
-    settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    service = ServiceSettings()
+    logging.basicConfig(level=service.log_level.upper(), format="%(message)s")
+    serve(create_app(Settings(), service=service), service)
 
 
 if __name__ == "__main__":

@@ -3,11 +3,9 @@
 
 import json
 import logging
-import secrets
 import math
 import threading
 import time
-from collections import defaultdict
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Callable
@@ -15,22 +13,28 @@ from typing import Annotated, Callable
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from swagger_ui_bundle import swagger_ui_path
 
+from index.embedder import Embedder
 from index.engine import SentenceIndex
-from index.errors import DocumentNotFoundError, InputError, InvalidQueryError
+from index.errors import DocumentNotFoundError, InputError, InvalidQueryError, SeedConflictError, StorageError
 from index.ingest import Article
 from index.news import NewsIndex, WriteResult
-from index.types import Filters
 from index.settings import Settings
+from index.store import IndexStore, Recovery
+from index.types import Filters
 
+from .config import ServiceSettings
+from .guard import ClientLimiter, RequestGuard, client_of, token_problem
 from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentPublic,
                       DocumentsWritten, DocumentSummary, DocumentWritten, SentenceSpan, Status)
 
 STATIC = Path(__file__).parent / "static"
-log = logging.getLogger("newsqa")
+SWAGGER = Path(str(swagger_ui_path))
+log = logging.getLogger(__name__)
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -39,30 +43,45 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 class IndexHolder:
     """Holds the served ``NewsIndex``; opens it in the background so the process is up at once."""
 
-    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | NewsIndex] | None = None):
+    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | Recovery | NewsIndex] | None = None,
+                 embedder: Embedder | None = None):
         self.settings = settings
         self.news: NewsIndex | None = None
         self.error: str | None = None
+        self.embedder = embedder
         self.ready = threading.Event()
-        self._loader = loader or (lambda: NewsIndex.open(settings))
+        self._loader = loader or (lambda: NewsIndex.open(settings, self.embedder))
         self.started = time.perf_counter()
         self.ready_after: float | None = None
+        # where an index handed over by ``loader`` is published at the first write
+        self.store = IndexStore(settings.index_dir, settings.wal_path)
 
     @property
     def index(self) -> SentenceIndex | None:
         return self.news.index if self.news is not None else None
 
+    @property
+    def degraded(self) -> str | None:
+        """The store was damaged: what is served instead (None when healthy)."""
+        return self.news.degraded if self.news is not None else None
+
     def load(self) -> None:
         try:
             loaded = self._loader()
-            news = loaded if isinstance(loaded, NewsIndex) else NewsIndex.of(loaded, self.settings)
+            if isinstance(loaded, NewsIndex):
+                news = loaded
+            else:
+                index = loaded.index if isinstance(loaded, Recovery) else loaded
+                news = NewsIndex(self.store, index)
+                news.degraded = loaded.degraded if isinstance(loaded, Recovery) else None
+            news.max_document_chars = None  # the service checks the limit itself (413)
             news.search("준비", k=1)  # first-call costs (torch kernels, caches) before we say ready
             self.news = news
             self.ready_after = time.perf_counter() - self.started
             log.info(json.dumps({"event": "ready", "seconds": round(self.ready_after, 2),
-                                 "sentences": len(news.index.sentences)}))
+                                 "sentences": news.index.stats.n_rows}))
             self.ready.set()
-        except Exception as e:  # reported by /readyz; the process keeps serving health checks
+        except Exception as e:  # reported by /healthz and /readyz (503), and in the log
             self.error = f"{type(e).__name__}: {e}"
             log.exception("index failed to load")
 
@@ -71,30 +90,6 @@ class IndexHolder:
             detail = f"index failed to load: {self.error}" if self.error else "index is loading: retry in a few seconds"
             raise HTTPException(503, detail, headers={"Retry-After": "5"})
         return self.news
-
-
-class RateLimiter:
-    """Token bucket per client: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int):
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self._buckets: dict[str, tuple[float, float]] = defaultdict(lambda: (self.capacity, time.monotonic()))
-        self._lock = threading.Lock()
-
-    def take(self, client: str) -> float:
-        """0 when allowed, else the seconds to wait."""
-        if self.rate <= 0:
-            return 0.0
-        with self._lock:
-            tokens, last = self._buckets[client]
-            now = time.monotonic()
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
-                return 0.0
-            self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
 
 
 def _human(errors) -> str:
@@ -110,6 +105,9 @@ def _human(errors) -> str:
             msg = "send a JSON object with Content-Type: application/json, like {\"question\": \"...\"}"
         elif kind == "missing":
             msg = "field required"
+        elif kind == "string_unicode":
+            msg = ("contains characters that are not valid Unicode (a lone surrogate such as \\ud800): "
+                   "send valid Unicode text")
         elif kind == "extra_forbidden":
             msg = "unknown field: allowed fields are question, top_k, history"
         msg = msg.removeprefix("Value error, ")
@@ -117,12 +115,22 @@ def _human(errors) -> str:
     return "; ".join(msgs) or "invalid request"
 
 
+def _public_errors(errors) -> list[dict]:
+    """Where and what, never the input: inputs can be huge, or not JSON-encodable (NaN)."""
+    return [{"loc": [p if isinstance(p, (int, str)) else str(p) for p in e.get("loc", ())],
+             "type": str(e.get("type", "")), "msg": str(e.get("msg", ""))[:300]} for e in errors]
+
+
 def create_app(settings: Settings | None = None,
-               loader: Callable[[], SentenceIndex] | None = None) -> FastAPI:
+               loader: Callable[[], SentenceIndex | Recovery | NewsIndex] | None = None,
+               service: ServiceSettings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """The app. ``loader`` replaces the whole index loading (tests); ``embedder``
+    replaces only the model, keeping the real store, write log and recovery."""
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s")
-    holder = IndexHolder(settings, loader)
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    service = service or ServiceSettings()
+    holder = IndexHolder(settings, loader, embedder)
+    limiter = ClientLimiter.per_minute(service.rate_limit_per_minute)
+    auth_failures = ClientLimiter.per_minute(service.auth_failures_per_minute)
 
     registry = CollectorRegistry()
     requests_total = Counter("newsqa_requests_total", "HTTP requests", ["route", "method", "status"],
@@ -144,26 +152,28 @@ def create_app(settings: Settings | None = None,
         description="한국어 뉴스 기사에서 질문에 답하는 문장을 찾아 정확한 출처(문서, 제목, 날짜, 문자 오프셋)와 함께 돌려줍니다.",
         version="1.0.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle package: the CSP allows no CDN
+        redoc_url=None,
     )
     app.state.holder = holder
     app.state.settings = settings
-    if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+    app.state.service = service
+    app.state.limiter = limiter
+    app.state.auth_failures = auth_failures
+    app.add_middleware(RequestGuard, max_body_bytes=service.max_body_bytes, write_token=service.write_token,
+                       auth_failures=auth_failures)
+    if service.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=service.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
     @app.middleware("http")
     async def observe(request: Request, call_next):
         t0 = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            response = JSONResponse(
-                {"detail": f"request body is larger than {settings.max_body_bytes} bytes: send less"}, 413)
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:
-                log.exception("unhandled error")
-                response = JSONResponse({"detail": "internal error"}, 500)
+        try:
+            response = await call_next(request)
+        except Exception:
+            log.exception("unhandled error")
+            response = JSONResponse({"detail": "internal error"}, 500)
         route = request.scope.get("route")
         route_path = getattr(route, "path", "unmatched")
         dt = time.perf_counter() - t0
@@ -181,7 +191,17 @@ def create_app(settings: Settings | None = None,
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        return JSONResponse({"detail": _human(errors), "errors": json.loads(json.dumps(errors, default=str))}, 422)
+        return JSONResponse({"detail": _human(errors), "errors": _public_errors(errors)}, 422)
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError):
+        log.error("write refused by the disk: %s", exc)
+        status = 507 if exc.disk_full else 503
+        return JSONResponse({"detail": str(exc)}, status, headers={"Retry-After": "60"})
+
+    @app.exception_handler(SeedConflictError)
+    async def seed_conflict(request: Request, exc: SeedConflictError):
+        return JSONResponse({"detail": str(exc)}, 409)
 
     NewsDep = Annotated[NewsIndex, Depends(holder.require)]
 
@@ -195,12 +215,22 @@ def create_app(settings: Settings | None = None,
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        # No inline script (the CSP forbids it): static/docs.js starts Swagger UI.
+        return HTMLResponse(
+            '<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>한국 뉴스 Q&amp;A API</title>'
+            '<link rel="stylesheet" href="/docs-assets/swagger-ui.css"></head><body>'
+            '<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script>'
+            '<script src="/static/docs.js"></script></body></html>')
 
     @app.post("/ask", response_model=AskResponse, summary="질문하기",
               responses={422: {"description": "잘못된 입력"}, 429: {"description": "요청이 너무 많음"},
                          503: {"description": "인덱스 로딩 중"}})
     def ask(body: AskRequest, request: Request, index: IndexDep) -> AskResponse:
-        wait = limiter.take(request.client.host if request.client else "unknown")
+        wait = limiter.take(client_of(request.scope))
         if wait:
             raise HTTPException(429, "too many questions: slow down and retry later",
                                 headers={"Retry-After": str(max(1, math.ceil(wait)))})
@@ -234,12 +264,11 @@ def create_app(settings: Settings | None = None,
                               url=doc.url, text=doc.text, sentences=spans)
 
     def require_writer(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not settings.write_token:
-            raise HTTPException(403, "writes are disabled: set NEWSQA_WRITE_TOKEN on the server to allow them")
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(token.encode(), settings.write_token.encode()):
-            raise HTTPException(401, "missing or wrong token: send Authorization: Bearer <token>",
-                                headers={"WWW-Authenticate": "Bearer"})
+        # RequestGuard already refused wrong tokens before the body was read; this
+        # repeats the check so the route is safe on its own and documents the header.
+        problem = token_problem(authorization, service.write_token)
+        if problem:
+            raise HTTPException(*problem, headers={"WWW-Authenticate": "Bearer"} if problem[0] == 401 else None)
 
     WriterDep = Annotated[None, Depends(require_writer)]
 
@@ -249,16 +278,17 @@ def create_app(settings: Settings | None = None,
                                url=d.url, n_sentences=res.n_sentences, status=res.status)
 
     def _article(body: DocumentCreate, where: str = "") -> Article:
-        if len(body.text) > settings.max_document_chars:
+        if len(body.text) > service.max_document_chars:
             raise HTTPException(413, f"{where}document text has {len(body.text)} characters, the limit is "
-                                     f"{settings.max_document_chars}: split it")
+                                     f"{service.max_document_chars}: split it")
         return Article(text=body.text, doc_id=body.doc_id, title=body.title, published=body.published,
                        source=body.source, url=body.url)
 
     @app.post("/documents", response_model=DocumentWritten | DocumentsWritten, status_code=201,
               summary="문서 추가, 한 건 또는 최대 100건 묶음 (인증 필요)",
               responses={200: {"description": "같은 내용이 이미 있음"}, 401: {"description": "토큰 없음/틀림"},
-                         403: {"description": "쓰기 비활성"}, 413: {"description": "너무 큼"}})
+                         403: {"description": "쓰기 비활성"}, 409: {"description": "시드 문서의 id"},
+                         413: {"description": "너무 큼"}, 507: {"description": "디스크 가득 참"}})
     def add_document(body: DocumentCreate | DocumentBatch, _: WriterDep, news: NewsDep):
         if isinstance(body, DocumentBatch):
             docs = []
@@ -270,12 +300,15 @@ def create_app(settings: Settings | None = None,
             before = news.index
             statuses = []
             for d in docs:
+                before.check_not_seed(d.doc_id)
                 old = before.documents.get(d.doc_id)
                 statuses.append("unchanged" if old == d else "updated" if old is not None else "created")
             try:
-                news.add_many(docs)
+                report = news.add_many(docs)
             except InvalidQueryError as e:
                 raise HTTPException(422, str(e)) from e
+            if report.skipped:  # a seed id taken in the meantime
+                raise SeedConflictError(report.skipped[0].reason)
             after = news.index
             results = [DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
                                        url=d.url, n_sentences=len(after.sentences_of(d.doc_id)), status=st)
@@ -292,22 +325,30 @@ def create_app(settings: Settings | None = None,
 
     @app.delete("/documents/{doc_id}", response_model=DocumentWritten, summary="문서 삭제 (인증 필요)",
                 responses={401: {"description": "토큰 없음/틀림"}, 403: {"description": "쓰기 비활성"},
-                           404: {"description": "없는 문서"}})
+                           404: {"description": "없는 문서"}, 507: {"description": "디스크 가득 참"}})
     def delete_document(doc_id: str, _: WriterDep, news: NewsDep) -> DocumentWritten:
         try:
             return _written(news.delete(doc_id))
         except DocumentNotFoundError as e:
             raise HTTPException(404, str(e)) from None
 
-    @app.get("/healthz", response_model=Status, summary="프로세스 생존 확인")
-    def healthz() -> Status:
+    @app.get("/healthz", response_model=Status, response_model_exclude_none=True, summary="프로세스가 서비스할 수 있는지",
+             responses={503: {"description": "인덱스를 불러오지 못함"}})
+    def healthz():
+        # 503 once loading has failed (Docker's HEALTHCHECK then says unhealthy);
+        # still 200 while loading, which the HEALTHCHECK start period covers.
+        if holder.index is None and holder.error:
+            return JSONResponse({"status": "failed", "detail": f"index failed to load: {holder.error}"}, 503)
         return Status(status="ok")
 
-    @app.get("/readyz", response_model=Status, summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
+    @app.get("/readyz", response_model=Status, response_model_exclude_none=True,
+             summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
     def readyz():
         if holder.index is None:
             return JSONResponse({"status": "failed" if holder.error else "loading",
                                  "detail": holder.error or "index is loading"}, 503)
+        if holder.degraded:
+            return Status(status="degraded", detail=holder.degraded)
         return Status(status="ready")
 
     @app.get("/metrics", summary="Prometheus 지표", response_class=Response)

@@ -11,6 +11,19 @@ QUESTION_MAX = 500
 HISTORY_MAX = 10
 FILTER_MAX = 50
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_LINE_BREAKS = "\t\n\r"
+_PAGE_CONTROLS = "\t\n\r\x0b\x0c"
+
+
+def check_chars(value: str, field: str, allowed_controls: str = _LINE_BREAKS) -> str:
+    """Refuse lone surrogates (not encodable as UTF-8) and control characters."""
+    for ch in value:
+        cp = ord(ch)
+        if 0xD800 <= cp <= 0xDFFF:
+            raise ValueError(f"{field} contains a lone surrogate (U+{cp:04X}): send valid Unicode text")
+        if (cp < 0x20 or 0x7F <= cp < 0xA0) and ch not in allowed_controls:
+            raise ValueError(f"{field} contains the control character U+{cp:04X}: remove it")
+    return value
 
 
 class AskRequest(BaseModel):
@@ -58,6 +71,7 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, v: str) -> str:
+        check_chars(v, "question")
         if not v.strip():
             raise ValueError("question is empty or whitespace: type a question")
         return v.strip()
@@ -68,6 +82,7 @@ class AskRequest(BaseModel):
         for item in v:
             if len(item) > QUESTION_MAX:
                 raise ValueError(f"each history item must be at most {QUESTION_MAX} characters")
+            check_chars(item, "history item")
         return v
 
 
@@ -119,7 +134,8 @@ class DocumentPublic(BaseModel):
 
 
 class Status(BaseModel):
-    status: str
+    status: str = Field(description="ok | ready | degraded | loading | failed")
+    detail: str | None = Field(None, description="what is wrong and how to fix it, when not ok")
 
 
 class DocumentCreate(BaseModel):
@@ -144,9 +160,15 @@ class DocumentCreate(BaseModel):
     @field_validator("text")
     @classmethod
     def _not_blank(cls, v: str) -> str:
+        check_chars(v, "text", _PAGE_CONTROLS)
         if not v.strip():
             raise ValueError("text is empty or whitespace: send the article text")
         return v
+
+    @field_validator("title", "source", "url")
+    @classmethod
+    def _clean_line(cls, v: str | None, info) -> str | None:
+        return None if v is None else check_chars(v, info.field_name, "")
 
 
 class DocumentWritten(BaseModel):

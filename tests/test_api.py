@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from index.engine import SentenceIndex
 from index.settings import Settings
 from service.app import create_app
+from service.config import ServiceSettings
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +17,7 @@ def fake_index(seed_docs):
 
 
 def _client(tmp_path, index, **overrides):
-    settings = Settings(data_dir=tmp_path, **overrides)
-    app = create_app(settings, loader=lambda: index)
+    app = create_app(Settings(data_dir=tmp_path), loader=lambda: index, service=ServiceSettings(**overrides))
     return TestClient(app)
 
 
@@ -147,7 +147,8 @@ def test_failed_load_is_reported(tmp_path):
                 break
             time.sleep(0.01)
         assert r.status_code == 503 and "NEWSQA_MODEL" in r.json()["detail"]
-        assert c.get("/healthz").status_code == 200
+        health = c.get("/healthz")  # Docker's HEALTHCHECK must see the failure
+        assert health.status_code == 503 and "NEWSQA_MODEL" in health.json()["detail"]
 
 
 def test_page_and_docs_are_served(client):
@@ -192,3 +193,37 @@ def test_ask_filters(client):
 def test_ask_bad_filters_are_422(client, body, fragment):
     r = client.post("/ask", json={"question": "일본", **body})
     assert r.status_code == 422 and fragment in r.json()["detail"]
+@pytest.mark.parametrize("raw,fragment", [
+    (b'{"question": NaN}', "question"),
+    (b'{"question": "x", "top_k": NaN}', "top_k"),
+    (b'{"question": "x", "top_k": 1e309}', "top_k"),
+    (b'{"question": "x", "top_k": -Infinity}', "top_k"),
+    (b'{"question": "\\ud800"}', "valid Unicode"),
+    (b'{"question": "a\\udfff b"}', "valid Unicode"),
+    (b'{"question": "x", "history": ["\\ud83d"]}', "valid Unicode"),
+    (b'{"question": "\\u0000\\u0007"}', "control character"),
+    (b'{"question": "x\\u001b[31m"}', "control character"),
+])
+def test_hostile_values_are_422_not_500(client, raw, fragment):
+    r = client.post("/ask", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert fragment in body["detail"]
+    assert all("input" not in e for e in body["errors"])
+
+
+def test_hostile_document_fields_are_422(tmp_path, fake_index):
+    with _client(tmp_path, fake_index, write_token="t") as c:
+        _wait_ready(c)
+        for raw in (b'{"text": "\\ud800 \xea\xb8\xb0\xec\x82\xac"}', b'{"text": "x", "title": "a\\u0000b"}',
+                    b'{"text": "x", "source": "\\udc00"}'):
+            r = c.post("/documents", content=raw, headers={"content-type": "application/json",
+                                                           "Authorization": "Bearer t"})
+            assert r.status_code == 422, r.text
+
+
+def test_422_never_echoes_a_large_input(client):
+    item = "가" * 1_000
+    r = client.post("/ask", json={"question": "일본", "history": [item] * 11})
+    assert r.status_code == 422
+    assert item not in r.text and len(r.content) < 2_000

@@ -5,6 +5,7 @@ import pytest
 
 from index import dense as dense_mod
 from index.engine import SentenceIndex
+from index.errors import IndexCorruptError
 from index.lexical import Postings, Stats, score_rows
 from index.news import NewsIndex, plan_merge
 from index.segments import Segment
@@ -158,8 +159,11 @@ def test_store_round_trip_with_tombstones_and_fallback(many, tmp_path, seed_docs
     assert newest <= oldest  # a delete writes no segment, only a manifest with a tombstone
     manifest = (second / "manifest.json").read_text()
     (second / "manifest.json").write_text(manifest.replace('"sha256": "', '"sha256": "0', 1))
-    fallback = store.load(FakeEmbedder())
-    assert seed_docs[0].doc_id in fallback.documents
+    with pytest.raises(IndexCorruptError, match="sha256"):
+        store.load(FakeEmbedder())
+    opened = store.open(FakeEmbedder())
+    assert opened.path == first and seed_docs[0].doc_id in opened.index.documents
+    assert [p for p, _ in opened.damaged] == [second]
 
 
 def test_filters_inside_retrieval_across_segments(many, seed_docs):

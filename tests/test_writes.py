@@ -13,6 +13,7 @@ from index.engine import SentenceIndex
 from index.settings import Settings
 from index.store import IndexStore
 from service.app import create_app
+from service.config import ServiceSettings
 
 from .conftest import ROOT, FakeEmbedder
 
@@ -37,7 +38,8 @@ def _ready(c):
 
 @pytest.fixture
 def client(tmp_path, fake_index):
-    app = create_app(Settings(data_dir=tmp_path, write_token=TOKEN, max_document_chars=5000), loader=lambda: fake_index)
+    app = create_app(Settings(data_dir=tmp_path), loader=lambda: fake_index,
+                     service=ServiceSettings(write_token=TOKEN, max_document_chars=5000))
     with TestClient(app) as c:
         yield _ready(c)
 
