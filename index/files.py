@@ -25,3 +25,17 @@ def fsync_dir(path: Path) -> None:
 
 def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_table(folder: Path, exclude: tuple[str, ...] = ()) -> dict[str, dict]:
+    """``{name: {"size", "sha256"}}`` of every file directly in ``folder``."""
+    return {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)}
+            for p in sorted(Path(folder).iterdir()) if p.is_file() and p.name not in exclude}

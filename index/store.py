@@ -1,20 +1,30 @@
-"""Versioned index folders with an atomic ``current`` pointer, the write log, and recovery.
+"""Versions of the index on disk, the write log, and recovery.
+
+    <root>/segments/<seg_id>/...          immutable segments, each written once
+    <root>/versions/v<ns>/manifest.json   one version: its segments (every file with
+                                          size and sha256, row counts), tombstones,
+                                          seed bookkeeping, the last write-log record
+    <root>/current -> versions/v<ns>      the served version
+    <data>/writes.jsonl                   the write-ahead log of API writes (index/wal.py)
 
 Guarantees (tests/test_recovery.py injects each fault):
 
-* every version's manifest lists its files (size, sha256) and row counts, and a
-  version is only served after it verifies (``SentenceIndex.load``);
-* a damaged ``current`` is never rebuilt over: the newest version that verifies
-  is served instead, the write log replays what it misses, and ``Recovery.degraded``
-  says so until a write or ``python -m index repair`` publishes a good version;
-* every API write is in the write log (``index/wal.py``) before it is answered,
-  so a rebuild from the seeds keeps every document added through the API;
-* pruning never removes the version being served or the newest one published.
+* ``publish`` writes the new segments, then the version's manifest, each fsynced,
+  then replaces the ``current`` symlink with one ``rename`` (atomic on POSIX); a
+  crash at any point leaves ``current`` at the previous, complete version;
+* a version is only served after every file it lists verifies (size, sha256, row
+  counts); a damaged ``current`` is never rebuilt over: the newest version that
+  verifies is served instead, the write log replays what it misses, and
+  ``Recovery.degraded`` says so until a write or ``python -m index repair``
+  publishes a good version;
+* every API write is in the write log before it is answered;
+* pruning never removes the version being served or the newest one published,
+  and a segment is deleted only when no kept version lists it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import os
 import shutil
@@ -24,17 +34,15 @@ from pathlib import Path
 from typing import Callable
 
 from .embedder import Embedder
-from .engine import SentenceIndex
+from .engine import MANIFEST, SentenceIndex
 from .errors import IndexCorruptError, IndexMismatchError, StorageError
 from .files import fsync_dir
+from .seeds import source_hashes  # noqa: F401  (re-exported)
+from .segments import Segment
+from .types import Document
 from .wal import DocSet, WriteLog, apply
 
 logger = logging.getLogger(__name__)
-
-
-def source_hashes(folder: Path) -> dict[str, str]:
-    """sha256 of each raw ``*.txt`` file of a folder, by doc_id (file stem)."""
-    return {p.stem: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.txt"))}
 
 
 @dataclass
@@ -59,16 +67,13 @@ class Recovery:
 class IndexStore:
     """Versioned index folders under ``root`` with an atomic ``current`` pointer.
 
-    ``publish`` writes a complete new version next to the served one and then
-    replaces the ``current`` symlink with one ``rename`` (atomic on POSIX). A crash
-    at any point leaves ``current`` pointing at the previous, complete version.
     The write log sits beside ``root`` (``<data>/writes.jsonl``) so that losing the
-    index folder does not lose it.
-    """
+    index folder does not lose it."""
 
     def __init__(self, root: Path, wal_path: Path | None = None):
         self.root = Path(root)
         self.versions = self.root / "versions"
+        self.segments = self.root / "segments"
         self.pointer = self.root / "current"
         self.wal = WriteLog(wal_path if wal_path is not None else self.root.parent / "writes.jsonl")
 
@@ -77,7 +82,7 @@ class IndexStore:
         if not self.pointer.is_symlink() and not self.pointer.exists():
             return None
         target = self.pointer.resolve()
-        return target if (target / "manifest.json").is_file() else None
+        return target if (target / MANIFEST).is_file() else None
 
     def version_paths(self) -> list[Path]:
         """Version folders, newest first (names are ``v<time_ns>``)."""
@@ -103,7 +108,7 @@ class IndexStore:
             except IndexMismatchError as e:
                 out.path, out.mismatch = path, str(e)
                 return out
-            except IndexCorruptError as e:
+            except (IndexCorruptError, FileNotFoundError) as e:
                 logger.error("index version %s is damaged and will not be served: %s", path.name, e)
                 out.damaged.append((path, str(e)))
         return out
@@ -113,9 +118,20 @@ class IndexStore:
         path = self.current_path()
         if path is None:
             raise FileNotFoundError(
-                f"no index in {self.root}: build one with `python -m index build --data-dir DIR`"
-            )
+                f"no index in {self.root}: build one with `python -m index build --data-dir DIR`")
         return SentenceIndex.load(path, embedder)
+
+    def read_documents(self, path: Path) -> tuple[list[Document], dict]:
+        """The live documents of a version whatever embedder built it (to rebuild with
+        another one), and its manifest."""
+        manifest = SentenceIndex.read_manifest(path)
+        seg_root = Path(path) / manifest.get("segments_dir", "segments")
+        docs = []
+        for entry in manifest["segments"]:
+            seg = Segment.load(seg_root / entry["id"])
+            deleted = set(entry.get("deleted", []))
+            docs += [d for o, d in enumerate(seg.documents) if o not in deleted]
+        return docs, manifest
 
     # --------------------------------------------------------------- writing
     def publish(self, index: SentenceIndex, keep: int = 2) -> Path:
@@ -125,7 +141,8 @@ class IndexStore:
         target = self.versions / f"v{time.time_ns()}"
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
-            index.save(target)
+            self.segments.mkdir(parents=True, exist_ok=True)
+            index.save(target, segments_dir=self.segments)
             link = self.root / f".current.tmp-{os.getpid()}-{time.monotonic_ns()}"
             try:
                 os.symlink(os.path.relpath(target, self.root), link)
@@ -142,66 +159,101 @@ class IndexStore:
         self._prune(keep, protect={target})
         return target
 
-    def commit(self, index: SentenceIndex, op: str, **fields) -> Path:
-        """Record one API write in the write log (fsynced), then publish ``index``.
+    def commit(self, index: SentenceIndex, records: list[tuple[str, dict]]) -> Path:
+        """Record API writes in the write log (fsynced), then publish ``index``.
 
-        If publishing fails the log record is taken back, so the log never holds a
+        If publishing fails the log records are taken back, so the log never holds a
         write that was refused; ``StorageError`` says why."""
+        before = None
         try:
-            seq, before = self.wal.append(op, after=index.wal_seq, **fields)
+            for op, fields in records:
+                # numbering continues above the served index's wal_seq even if the log was lost
+                seq, size = self.wal.append(op, after=index.wal_seq, **fields)
+                before = size if before is None else before
+                index.wal_seq = seq
         except OSError as e:
+            if before is not None:
+                self.wal.truncate(before)
             raise StorageError.from_os(e, f"recording the write in {self.wal.path}") from e
-        index.wal_seq = seq
         try:
             return self.publish(index)
         except StorageError:
             try:
-                self.wal.truncate(before)
+                if before is not None:
+                    self.wal.truncate(before)
             except OSError:
-                logger.exception("could not take back write-log record %d after a failed publish; "
-                                 "it will be replayed at the next start", seq)
+                logger.exception("could not take back write-log records after a failed publish; "
+                                 "they will be replayed at the next start")
             raise
 
     def _prune(self, keep: int, protect: set[Path]) -> None:
         current = self.pointer.resolve() if self.pointer.is_symlink() else None
         protect = {p.resolve() for p in protect} | ({current} if current else set())
-        for p in self.version_paths()[keep:]:
+        versions = self.version_paths()
+        for p in versions[keep:]:
             if p.resolve() not in protect:
                 shutil.rmtree(p, ignore_errors=True)
-        # leftovers of builds that were killed midway
-        for p in self.versions.iterdir():
-            if p.name.startswith(".") and time.time() - p.stat().st_mtime > 3600:
-                shutil.rmtree(p, ignore_errors=True)
+        live = set()
+        for p in self.version_paths():
+            try:
+                live |= {e["id"] for e in json.loads((p / MANIFEST).read_text(encoding="utf-8"))["segments"]}
+            except (OSError, ValueError, KeyError, TypeError):
+                return  # cannot tell which segments a version uses: delete none
+        now = time.time()
+        for folder in (self.versions, self.segments):
+            if folder.is_dir():
+                for p in folder.iterdir():
+                    # leftovers of writes that were killed midway
+                    if p.name.startswith(".") and now - p.stat().st_mtime > 3600:
+                        shutil.rmtree(p, ignore_errors=True)
+        if self.segments.is_dir():
+            for p in self.segments.iterdir():
+                if p.name.startswith("seg-") and p.name not in live:
+                    shutil.rmtree(p, ignore_errors=True)
 
 
 def _state(index: SentenceIndex) -> DocSet:
-    return DocSet(dict(index.documents), dict(index.source_hashes), set(index.deleted_sources), index.wal_seq)
+    return DocSet(dict(index.documents.items()), dict(index.source_hashes), set(index.deleted_sources),
+                  index.wal_seq)
 
 
-def _sync_seeds(state: DocSet, seeds_dir: Path, log: Callable[[str], None]) -> DocSet:
+def _sync_seeds(state: DocSet, seeds_dir: Path) -> DocSet:
     """Take every seed article whose file is new or changed; drop seeds whose file is gone.
 
-    Deleted seeds stay deleted; documents added through the API are kept."""
-    from .clean import load_documents
+    Only changed files are cleaned again. Deleted seeds stay deleted; documents
+    added through the API are kept."""
+    from .seeds import clean_seed
 
     wanted = {k: v for k, v in source_hashes(seeds_dir).items() if k not in state.deleted_sources}
     if wanted == state.source_hashes:
         return state
-    log(f"source documents in {seeds_dir} changed: rebuilding the index")
-    docs = {d.doc_id: d for d in load_documents(seeds_dir) if d.doc_id in wanted}
-    for doc_id, d in state.documents.items():
-        if doc_id in state.source_hashes:
-            continue
-        if doc_id in wanted:
+    logger.info("seed folder %s changed: %d seed files, %d recorded", seeds_dir, len(wanted),
+                len(state.source_hashes))
+    docs = {k: d for k, d in state.documents.items() if k not in state.source_hashes or k in wanted}
+    for doc_id, h in wanted.items():
+        if doc_id in docs and doc_id not in state.source_hashes:
             logger.warning("seed file %s.txt now holds the id of a document added through the API; "
                            "the seed file wins", doc_id)
-            continue
-        docs[doc_id] = d
+        if state.source_hashes.get(doc_id) != h or doc_id not in docs:
+            docs[doc_id] = clean_seed(seeds_dir, doc_id)
     return DocSet(docs, wanted, set(state.deleted_sources), state.wal_seq)
 
 
+def _apply_state(base: SentenceIndex, state: DocSet) -> SentenceIndex:
+    """``base`` changed into ``state``: only new or changed documents are analysed and embedded."""
+    current = base.documents
+    changed = [d for k, d in state.documents.items() if current.get(k) != d]
+    gone = [k for k in current if k not in state.documents]
+    known = {}
+    for d in changed:
+        known.update(base.known_vectors(d.doc_id))
+    added = [Segment.build(changed, base.embedder, known.get)] if changed else []
+    return base.with_changes(added, delete=gone, source_hashes=state.source_hashes,
+                             deleted_sources=state.deleted_sources, wal_seq=state.wal_seq)
+
+
 def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
-            log: Callable[[str], None] = print, publish_degraded: bool = False,
+            log: Callable[[str], None] | None = None, publish_degraded: bool = False,
             rebuild: bool = False) -> Recovery:
     """The index to serve: the newest version that verifies, plus the write-log records
     it misses, plus new or changed seed files.
@@ -211,44 +263,47 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
     ``python -m index repair`` does), so nothing on disk is rebuilt over automatically.
     ``rebuild`` re-embeds every document (``python -m index build``) and publishes.
     """
+    say = log or logger.info
     opened = store.open(embedder)
     problems = [f"index version {p.name} is damaged ({why})" for p, why in opened.damaged]
     base = opened.index
     if base is not None:
         state = _state(base)
     elif opened.mismatch is not None:
-        log(f"rebuilding: {opened.mismatch}")
-        docs, manifest = SentenceIndex.read_documents(opened.path)
-        hashes = {k: v.get("source_sha256") for k, v in manifest["documents"].items() if v.get("source_sha256")}
-        state = DocSet({d.doc_id: d for d in docs}, hashes, set(manifest.get("deleted_sources", [])),
-                       int(manifest.get("wal_seq", 0)))
+        say(f"rebuilding: {opened.mismatch}")
+        docs, manifest = store.read_documents(opened.path)
+        state = DocSet({d.doc_id: d for d in docs}, dict(manifest.get("source_hashes", {})),
+                       set(manifest.get("deleted_sources", [])), int(manifest.get("wal_seq", 0)))
     else:
         if not opened.damaged:
-            log(f"no index in {store.root}: building it from {seeds_dir} and {store.wal.path}")
+            say(f"no index in {store.root}: building it from {seeds_dir} and {store.wal.path}")
         # seeds first: the log's deletes of seed articles must find them
-        state = _sync_seeds(DocSet({}, {}, set(), 0), seeds_dir, log)
+        state = _sync_seeds(DocSet({}, {}, set(), 0), seeds_dir)
     records, wal_problems = store.wal.after(state.wal_seq)
     problems += wal_problems
     if state.wal_seq and not store.wal.path.is_file():
         logger.warning("the write log %s is missing (the index holds writes up to #%d): nothing is lost now, "
                        "but restore it from a backup if you have one", store.wal.path, state.wal_seq)
     if records:
-        log(f"replaying {len(records)} write(s) from {store.wal.path}")
+        say(f"replaying {len(records)} write(s) from {store.wal.path}")
         state = apply(state, records)
-    state = _sync_seeds(state, seeds_dir, log)
+    state = _sync_seeds(state, seeds_dir)
 
-    if rebuild:
-        publish_degraded, base = True, None
-    if base is not None and state.same_documents(_state(base)):
-        index = base
-        index.wal_seq = state.wal_seq
+    t0 = time.perf_counter()
+    if rebuild or base is None:
+        publish_degraded = publish_degraded or rebuild
+        index = SentenceIndex.build(list(state.documents.values()), embedder, source_hashes=state.source_hashes,
+                                    reuse=None if rebuild else base, deleted_sources=state.deleted_sources,
+                                    wal_seq=state.wal_seq,
+                                    **({"threshold": base.threshold} if base is not None else {}))
     else:
-        t0 = time.perf_counter()
-        index = SentenceIndex.build(
-            list(state.documents.values()), embedder, source_hashes=state.source_hashes, reuse=base,
-            log=log, deleted_sources=state.deleted_sources, wal_seq=state.wal_seq,
-            **({"threshold": base.threshold} if base is not None else {}))
-        log(f"indexed {len(index.sentences)} sentences from {len(index.documents)} documents "
+        index = _apply_state(base, state)
+        if index.documents.keys() == base.documents.keys() and not index.segment_views[len(base.segment_views):] \
+                and index.source_hashes == base.source_hashes and index.deleted_sources == base.deleted_sources:
+            index = base
+            index.wal_seq = state.wal_seq
+    if index is not base:
+        say(f"indexed {index.stats.n_rows} sentences from {len(index.documents)} documents "
             f"in {time.perf_counter() - t0:.1f}s")
 
     degraded = None
@@ -262,13 +317,12 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
     if index is not base or (problems and publish_degraded):
         if degraded is None or publish_degraded:
             published = store.publish(index)
-            log(f"published {published}")
+            say(f"published {published}")
     return Recovery(index, degraded if published is None else None, published)
 
 
-def ensure_index(store: IndexStore, seeds_dir: Path, embedder: Embedder,
-                 log: Callable[[str], None] = print) -> SentenceIndex:
-    """Load the served index; build it from ``seeds_dir`` and the write log when
-    there is none, when it was built with another embedder, or when a source file
-    changed. See ``recover`` for damaged stores."""
-    return recover(store, seeds_dir, embedder, log=log).index
+def ensure_index(store: IndexStore, seeds_dir: Path, embedder: Embedder) -> SentenceIndex:
+    """Load the served index; build it from ``seeds_dir`` and the write log when there is
+    none or when it was built with another embedder, and apply changed seed files.
+    See ``recover`` for damaged stores."""
+    return recover(store, seeds_dir, embedder).index

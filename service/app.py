@@ -1,13 +1,12 @@
 """The web layer: FastAPI routes over the engine in ``index/``. No retrieval logic here."""
 
 
-import dataclasses
 import json
+from collections import defaultdict
 import logging
 import math
 import threading
 import time
-from collections import defaultdict
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Callable
@@ -20,20 +19,20 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from swagger_ui_bundle import swagger_ui_path
 
-from index.clean import clean_html, clean_page, looks_like_html
 from index.embedder import Embedder
 from index.engine import SentenceIndex
-from index.errors import DocumentNotFoundError, InvalidQueryError, SeedConflictError, StorageError
-from index.files import content_hash
-from index.types import Filters
+from index.errors import DocumentNotFoundError, InputError, InvalidQueryError, SeedConflictError, StorageError
+from index.ingest import Article
+from index.news import NewsIndex, WriteResult
 from index.settings import Settings
-from index.store import IndexStore, Recovery, recover
-from index.wal import document_to_dict
+from index.store import IndexStore, Recovery
+from index.types import Filters
 
 from .config import ServiceSettings
 from .guard import ClientLimiter, RequestGuard, client_of, token_problem
-from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentFacets, DocumentPublic,
-                      DocumentsPublic, DocumentSummary, DocumentWritten, SentenceSpan, SourceCount, Status)
+from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentFacets,
+                      DocumentPublic, DocumentsPublic, DocumentsWritten, DocumentSummary, DocumentWritten,
+                      SentenceSpan, SourceCount, Status)
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER = Path(str(swagger_ui_path))
@@ -43,75 +42,59 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
-class Engine:
-    """Holds the served index; loads it in the background so the process is up at once."""
+class IndexHolder:
+    """Holds the served ``NewsIndex``; opens it in the background so the process is up at once."""
 
-    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | Recovery] | None = None,
+    def __init__(self, settings: Settings, loader: Callable[[], SentenceIndex | Recovery | NewsIndex] | None = None,
                  embedder: Embedder | None = None):
         self.settings = settings
-        self.index: SentenceIndex | None = None
+        self.news: NewsIndex | None = None
         self.error: str | None = None
-        self.degraded: str | None = None  # the store was damaged; what is served instead
         self.embedder = embedder
         self.ready = threading.Event()
-        self._loader = loader or self._default_loader
+        # direct: the ONNX encoder without importing torch/sentence-transformers (start-up time);
+        # one encoder thread per question suits concurrent queries.
+        self._loader = loader or (lambda: NewsIndex.open(settings, self.embedder, direct=True,
+                                                         threads=settings.encoder_threads))
         self.started = time.perf_counter()
         self.ready_after: float | None = None
+        # where an index handed over by ``loader`` is published at the first write
         self.store = IndexStore(settings.index_dir, settings.wal_path)
-        # One writer at a time; readers never wait: they use whichever complete
-        # index object self.index pointed to when their request began.
-        self.write_lock = threading.Lock()
 
-    def replace(self, build: Callable[[SentenceIndex], SentenceIndex], op: str, **record) -> SentenceIndex:
-        """Build a new index from the current one, log the write and persist the index
-        atomically, then swap it in. On ``StorageError`` nothing changes."""
-        with self.write_lock:
-            new = build(self.require())
-            path = self.store.commit(new, op, **record)
-            self.index = new
-            if self.degraded:
-                log.warning("published %s: the store is healthy again", path.name)
-                self.degraded = None
-            return new
+    @property
+    def index(self) -> SentenceIndex | None:
+        return self.news.index if self.news is not None else None
 
-    def _default_loader(self) -> SentenceIndex:
-        from index.analyze import morphemes
-        from index.embedder import load_embedder
-
-        s = self.settings
-        # Kiwi loads its model lazily (~1 s at construction, ~1 s at the first
-        # analysis); do both while torch and the embedder load.
-        warm = threading.Thread(target=morphemes, args=("준비",), name="kiwi-loader")
-        warm.start()
-        # direct: the ONNX encoder without importing torch/sentence-transformers (start-up time).
-        embedder = self.embedder or load_embedder(
-            s.model, s.model_cache, log=log.info, backend=s.embedder_backend, threads=s.encoder_threads,
-            direct=True, cache_size=s.query_cache_size)
-        warm.join()
-        result = recover(self.store, s.seeds_dir, embedder, log=log.info)
-        result.index.search("준비", k=1)  # first-call costs (torch kernels, BM25 caches) before we say ready
-        return result
+    @property
+    def degraded(self) -> str | None:
+        """The store was damaged: what is served instead (None when healthy)."""
+        return self.news.degraded if self.news is not None else None
 
     def load(self) -> None:
         try:
-            result = self._loader()
-            if isinstance(result, Recovery):
-                self.degraded = result.degraded
-                result = result.index
-            self.index = result
+            loaded = self._loader()
+            if isinstance(loaded, NewsIndex):
+                news = loaded
+            else:
+                index = loaded.index if isinstance(loaded, Recovery) else loaded
+                news = NewsIndex(self.store, index)
+                news.degraded = loaded.degraded if isinstance(loaded, Recovery) else None
+            news.max_document_chars = None  # the service checks the limit itself (413)
+            news.search("준비", k=1)  # first-call costs (torch kernels, caches) before we say ready
+            self.news = news
             self.ready_after = time.perf_counter() - self.started
             log.info(json.dumps({"event": "ready", "seconds": round(self.ready_after, 2),
-                                 "sentences": len(self.index.sentences)}))
+                                 "sentences": news.index.stats.n_rows}))
             self.ready.set()
         except Exception as e:  # reported by /healthz and /readyz (503), and in the log
             self.error = f"{type(e).__name__}: {e}"
             log.exception("index failed to load")
 
-    def require(self) -> SentenceIndex:
-        if self.index is None:
+    def require(self) -> NewsIndex:
+        if self.news is None:
             detail = f"index failed to load: {self.error}" if self.error else "index is loading: retry in a few seconds"
             raise HTTPException(503, detail, headers={"Retry-After": "5"})
-        return self.index
+        return self.news
 
 
 def _human(errors) -> str:
@@ -144,13 +127,13 @@ def _public_errors(errors) -> list[dict]:
 
 
 def create_app(settings: Settings | None = None,
-               loader: Callable[[], SentenceIndex | Recovery] | None = None,
+               loader: Callable[[], SentenceIndex | Recovery | NewsIndex] | None = None,
                service: ServiceSettings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
     """The app. ``loader`` replaces the whole index loading (tests); ``embedder``
     replaces only the model, keeping the real store, write log and recovery."""
     settings = settings or Settings()
     service = service or ServiceSettings()
-    engine = Engine(settings, loader, embedder)
+    holder = IndexHolder(settings, loader, embedder)
     limiter = ClientLimiter.per_minute(service.rate_limit_per_minute)
     auth_failures = ClientLimiter.per_minute(service.auth_failures_per_minute)
 
@@ -161,16 +144,16 @@ def create_app(settings: Settings | None = None,
                         buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
     index_sentences = Gauge("newsqa_index_sentences", "Sentences in the served index", registry=registry)
     index_documents = Gauge("newsqa_index_documents", "Documents in the served index", registry=registry)
-    index_sentences.set_function(lambda: len(engine.index.sentences) if engine.index else 0)
+    index_sentences.set_function(lambda: len(holder.index.sentences) if holder.index else 0)
+    index_documents.set_function(lambda: len(holder.index.documents) if holder.index else 0)
     # Benchmarks read these to prove a "cold" figure had no cache hits.
     for what in ("hits", "misses"):
         Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start", registry=registry).set_function(
-            lambda what=what: getattr(engine.index.embedder, f"cache_{what}", 0) if engine.index else 0)
-    index_documents.set_function(lambda: len(engine.index.documents) if engine.index else 0)
+            lambda what=what: getattr(holder.index.embedder, f"cache_{what}", 0) if holder.index else 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        threading.Thread(target=engine.load, name="index-loader", daemon=True).start()
+        threading.Thread(target=holder.load, name="index-loader", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -181,7 +164,7 @@ def create_app(settings: Settings | None = None,
         docs_url=None,  # served below from the swagger-ui-bundle package: the CSP allows no CDN
         redoc_url=None,
     )
-    app.state.engine = engine
+    app.state.holder = holder
     app.state.settings = settings
     app.state.service = service
     app.state.limiter = limiter
@@ -229,7 +212,12 @@ def create_app(settings: Settings | None = None,
     async def seed_conflict(request: Request, exc: SeedConflictError):
         return JSONResponse({"detail": str(exc)}, 409)
 
-    IndexDep = Annotated[SentenceIndex, Depends(engine.require)]
+    NewsDep = Annotated[NewsIndex, Depends(holder.require)]
+
+    def current_index(news: NewsDep) -> SentenceIndex:
+        return news.index  # one snapshot for the whole request
+
+    IndexDep = Annotated[SentenceIndex, Depends(current_index)]
 
     @app.get("/", include_in_schema=False)
     def page():
@@ -326,63 +314,83 @@ def create_app(settings: Settings | None = None,
 
     WriterDep = Annotated[None, Depends(require_writer)]
 
-    def _written(index: SentenceIndex, doc_id: str, status: str) -> DocumentWritten:
-        d = index.documents[doc_id]
-        n = len(index.sentences_of(doc_id))
+    def _written(res: WriteResult) -> DocumentWritten:
+        d = res.document
         return DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
-                               url=d.url, n_sentences=n, status=status)
+                               url=d.url, n_sentences=res.n_sentences, status=res.status)
 
-    @app.post("/documents", response_model=DocumentWritten, status_code=201, summary="문서 추가 (인증 필요)",
+    def _article(body: DocumentCreate, where: str = "") -> Article:
+        if len(body.text) > service.max_document_chars:
+            raise HTTPException(413, f"{where}document text has {len(body.text)} characters, the limit is "
+                                     f"{service.max_document_chars}: split it")
+        return Article(text=body.text, doc_id=body.doc_id, title=body.title, published=body.published,
+                       source=body.source, url=body.url)
+
+    @app.post("/documents", response_model=DocumentWritten | DocumentsWritten, status_code=201,
+              summary="문서 추가, 한 건 또는 최대 100건 묶음 (인증 필요)",
               responses={200: {"description": "같은 내용이 이미 있음"}, 401: {"description": "토큰 없음/틀림"},
                          403: {"description": "쓰기 비활성"}, 409: {"description": "시드 문서의 id"},
                          413: {"description": "너무 큼"}, 507: {"description": "디스크 가득 참"}})
-    def add_document(body: DocumentCreate, _: WriterDep, index: IndexDep):
-        if len(body.text) > service.max_document_chars:
-            raise HTTPException(413, f"document text has {len(body.text)} characters, the limit is "
-                                     f"{service.max_document_chars}: split it")
-        doc_id = body.doc_id or "doc-" + content_hash(body.text)[:16]
-        doc = clean_html(body.text, doc_id) if looks_like_html(body.text) else clean_page(body.text, doc_id)
-        if not doc.text.strip():
-            raise HTTPException(422, "no article text left after cleaning: send the article body")
-        doc = dataclasses.replace(doc, title=body.title or doc.title, published=body.published or doc.published,
-                                  source=body.source or doc.source, url=body.url or doc.url)
-        index.check_not_seed(doc_id)
-        old = index.documents.get(doc_id)
-        if old == doc:
-            return JSONResponse(_written(index, doc_id, "unchanged").model_dump(), 200)
-        new = engine.replace(lambda current: current.with_document(doc), "add", doc=document_to_dict(doc))
-        return _written(new, doc_id, "updated" if old else "created")
+    def add_document(body: DocumentCreate | DocumentBatch, _: WriterDep, news: NewsDep):
+        if isinstance(body, DocumentBatch):
+            docs = []
+            for i, item in enumerate(body.documents):
+                try:
+                    docs.append(news.prepare(_article(item, f"documents.{i}: ")))
+                except InputError as e:
+                    raise HTTPException(422, f"documents.{i}: {e}") from None
+            before = news.index
+            statuses = []
+            for d in docs:
+                before.check_not_seed(d.doc_id)
+                old = before.documents.get(d.doc_id)
+                statuses.append("unchanged" if old == d else "updated" if old is not None else "created")
+            try:
+                report = news.add_many(docs)
+            except InvalidQueryError as e:
+                raise HTTPException(422, str(e)) from e
+            if report.skipped:  # a seed id taken in the meantime
+                raise SeedConflictError(report.skipped[0].reason)
+            after = news.index
+            results = [DocumentWritten(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
+                                       url=d.url, n_sentences=len(after.sentences_of(d.doc_id)), status=st)
+                       for d, st in zip(docs, statuses)]
+            code = 201 if any(st != "unchanged" for st in statuses) else 200
+            return JSONResponse(DocumentsWritten(documents=results).model_dump(), code)
+        try:
+            res = news.add(_article(body))
+        except InputError as e:
+            raise HTTPException(422, str(e)) from e
+        if res.status == "unchanged":
+            return JSONResponse(_written(res).model_dump(), 200)
+        return _written(res)
 
     @app.delete("/documents/{doc_id}", response_model=DocumentWritten, summary="문서 삭제 (인증 필요)",
                 responses={401: {"description": "토큰 없음/틀림"}, 403: {"description": "쓰기 비활성"},
                            404: {"description": "없는 문서"}, 507: {"description": "디스크 가득 참"}})
-    def delete_document(doc_id: str, _: WriterDep, index: IndexDep) -> DocumentWritten:
-        if doc_id not in index.documents:
-            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids")
-        gone = _written(index, doc_id, "deleted")
+    def delete_document(doc_id: str, _: WriterDep, news: NewsDep) -> DocumentWritten:
         try:
-            engine.replace(lambda current: current.without_document(doc_id), "delete", doc_id=doc_id)
-        except DocumentNotFoundError:
-            raise HTTPException(404, f"document {doc_id!r} not found: GET /documents lists the ids") from None
-        return gone
+            return _written(news.delete(doc_id))
+        except DocumentNotFoundError as e:
+            raise HTTPException(404, str(e)) from None
 
     @app.get("/healthz", response_model=Status, response_model_exclude_none=True, summary="프로세스가 서비스할 수 있는지",
              responses={503: {"description": "인덱스를 불러오지 못함"}})
     def healthz():
         # 503 once loading has failed (Docker's HEALTHCHECK then says unhealthy);
         # still 200 while loading, which the HEALTHCHECK start period covers.
-        if engine.index is None and engine.error:
-            return JSONResponse({"status": "failed", "detail": f"index failed to load: {engine.error}"}, 503)
+        if holder.index is None and holder.error:
+            return JSONResponse({"status": "failed", "detail": f"index failed to load: {holder.error}"}, 503)
         return Status(status="ok")
 
     @app.get("/readyz", response_model=Status, response_model_exclude_none=True,
              summary="인덱스 준비 확인", responses={503: {"description": "준비 안 됨"}})
     def readyz():
-        if engine.index is None:
-            return JSONResponse({"status": "failed" if engine.error else "loading",
-                                 "detail": engine.error or "index is loading"}, 503)
-        if engine.degraded:
-            return Status(status="degraded", detail=engine.degraded)
+        if holder.index is None:
+            return JSONResponse({"status": "failed" if holder.error else "loading",
+                                 "detail": holder.error or "index is loading"}, 503)
+        if holder.degraded:
+            return Status(status="degraded", detail=holder.degraded)
         return Status(status="ready")
 
     @app.get("/metrics", summary="Prometheus 지표", response_class=Response)

@@ -191,16 +191,17 @@ class DocumentCreate(BaseModel):
             raise ValueError("text is empty or whitespace: send the article text")
         return v
 
+    @field_validator("title", "source", "url")
+    @classmethod
+    def _clean_line(cls, v: str | None, info) -> str | None:
+        return None if v is None else check_chars(v, info.field_name, "")
+
     @field_validator("doc_id")
     @classmethod
     def _not_a_route(cls, v: str | None) -> str | None:
         if v == "facets":
             raise ValueError("doc_id 'facets' is taken by GET /documents/facets: choose another id")
         return v
-    @field_validator("title", "source")
-    @classmethod
-    def _clean_line(cls, v: str | None, info) -> str | None:
-        return None if v is None else check_chars(v, info.field_name, "")
 
 
 class DocumentWritten(BaseModel):
@@ -211,3 +212,19 @@ class DocumentWritten(BaseModel):
     url: str | None = None
     n_sentences: int
     status: str = Field(description="created | updated | unchanged | deleted")
+
+
+BATCH_MAX = 100
+
+
+class DocumentBatch(BaseModel):
+    """Several documents in one request, published together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: list[DocumentCreate] = Field(..., min_length=1, max_length=BATCH_MAX,
+                                            description="추가할 문서들 (1–100건)")
+
+
+class DocumentsWritten(BaseModel):
+    documents: list[DocumentWritten]

@@ -71,6 +71,6 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def real_seed_index(real_embedder, seed_docs):
     from index.engine import SentenceIndex
-    from index.store import source_hashes
+    from index.seeds import source_hashes
 
     return SentenceIndex.build(seed_docs, real_embedder, source_hashes=source_hashes(SEEDS))

@@ -253,8 +253,6 @@ def test_ask_filters(client):
 def test_ask_bad_filters_are_422(client, body, fragment):
     r = client.post("/ask", json={"question": "일본", **body})
     assert r.status_code == 422 and fragment in r.json()["detail"]
-
-
 @pytest.mark.parametrize("raw,fragment", [
     (b'{"question": NaN}', "question"),
     (b'{"question": "x", "top_k": NaN}', "top_k"),

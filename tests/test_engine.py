@@ -5,7 +5,8 @@ import pytest
 
 from index.engine import SentenceIndex
 from index.errors import IndexMismatchError
-from index.store import IndexStore, ensure_index, source_hashes
+from index.seeds import source_hashes
+from index.store import IndexStore, ensure_index
 
 from .conftest import SEEDS
 
@@ -23,7 +24,7 @@ def test_hits_are_true_citations(index):
         assert h.rank == rank
         assert doc.text[h.start:h.end] == h.text
         assert h.title == doc.title and h.published == doc.published
-        assert index.sentences[[s.doc_id for s in index.sentences].index(h.doc_id) + h.sentence_index].text == h.text
+        assert index.sentences_of(h.doc_id)[h.sentence_index].text == h.text
     scores = [h.score for h in res.hits]
     assert scores == sorted(scores, reverse=True)
 
@@ -57,16 +58,18 @@ def test_save_load_round_trip(index, fake_embedder, tmp_path):
     path = index.save(tmp_path / "idx")
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["embedder"] == fake_embedder.name and manifest["dimension"] == 64
-    assert set(manifest["documents"]) == set(index.documents)
-    assert all(v["source_sha256"] for v in manifest["documents"].values())
+    assert set(manifest["source_hashes"]) == set(index.documents)
     assert "faiss-cpu" in manifest["packages"]
-    for name in ["sentences.jsonl", "documents.jsonl", "vectors.npy", "dense.faiss", "bm25"]:
-        assert (path / name).exists()
+    [seg] = manifest["segments"]
+    folder = path / manifest["segments_dir"] / seg["id"]
+    assert set(seg["files"]) >= {"documents.jsonl", "sentences.npy", "vectors.npy", "postings.npz", "vocab.json",
+                                 "passages.npy", "segment.json"}
+    for name, meta in seg["files"].items():
+        assert (folder / name).stat().st_size == meta["size"] and len(meta["sha256"]) == 64
     loaded = SentenceIndex.load(path, fake_embedder)
     q = "일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?"
     assert [h.text for h in loaded.search(q).hits] == [h.text for h in index.search(q).hits]
-    first = json.loads((path / "sentences.jsonl").read_text().splitlines()[0])
-    assert set(first) >= {"doc_id", "index", "start", "end", "text"}
+    assert list(loaded.sentences) == list(index.sentences)
 
 
 def test_load_refuses_another_embedder(index, tmp_path):
@@ -84,21 +87,21 @@ def test_load_refuses_missing_index(tmp_path, fake_embedder):
         SentenceIndex.load(tmp_path / "nothing", fake_embedder)
 
 
-def test_ensure_index_rebuilds_when_a_source_changes(tmp_path, fake_embedder):
+def test_ensure_index_rebuilds_when_a_source_changes(tmp_path, fake_embedder, caplog):
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     store = IndexStore(tmp_path / "data" / "index")
-    first = ensure_index(store, seeds, fake_embedder, log=lambda m: None)
+    first = ensure_index(store, seeds, fake_embedder)
     v1 = store.current_path()
-    again = ensure_index(store, seeds, fake_embedder, log=lambda m: None)
+    again = ensure_index(store, seeds, fake_embedder)
     assert store.current_path() == v1 and len(again.sentences) == len(first.sentences)
 
     target = seeds / "003_e4fd56b795545594.txt"
     target.write_text(target.read_text(encoding="utf-8").replace("리벨리온", "퓨리오사"), encoding="utf-8")
-    messages = []
-    rebuilt = ensure_index(store, seeds, fake_embedder, log=messages.append)
+    caplog.set_level("INFO", logger="index")
+    rebuilt = ensure_index(store, seeds, fake_embedder)
     assert store.current_path() != v1
-    assert any("changed" in m for m in messages)
+    assert any("changed" in r.getMessage() for r in caplog.records)
     assert "퓨리오사" in rebuilt.documents["003_e4fd56b795545594"].text
 
 

@@ -87,15 +87,16 @@ def test_seed_sync_reembeds_everything_it_holds(tmp_path, seed_docs):
     from index.types import Document
 
     store = IndexStore(tmp_path / "index")
-    first = ensure_index(store, SEEDS, FakeEmbedder(), log=lambda _: None)
+    first = ensure_index(store, SEEDS, FakeEmbedder())
     added = first.with_document(Document("api-doc", "API 문서", "API로 추가된 문서의 본문이다."))
     store.publish(added)
-    again = ensure_index(store, SEEDS, OtherBackend(), log=lambda _: None)
+    again = ensure_index(store, SEEDS, OtherBackend())
     assert again.embedder.backend == "other-backend"
     assert set(again.documents) == set(added.documents)  # the API-added document survives
     manifest = json.loads((store.current_path() / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder_backend"] == "other-backend"
-    np.testing.assert_allclose(np.linalg.norm(again.vectors, axis=1), 1.0, atol=1e-5)
+    vectors = np.concatenate([v.segment.dense.vectors for v in again.segment_views])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_direct_runtime_equals_sentence_transformers(real_embedder):

@@ -104,20 +104,29 @@ def _dangling_current(store):
     os.replace(link, store.pointer)
 
 
+def _segment_with(store, doc_id=None) -> Path:
+    """The folder of a segment the current version lists (the one holding ``doc_id``, or the last)."""
+    manifest = json.loads((_current(store) / "manifest.json").read_text(encoding="utf-8"))
+    root = _current(store) / manifest["segments_dir"]
+    folders = [root / e["id"] for e in manifest["segments"]]
+    if doc_id is None:
+        return folders[-1]
+    return next(f for f in folders if doc_id in (f / "documents.jsonl").read_text(encoding="utf-8"))
+
+
 def _truncate_sentences(store):
-    p = _current(store) / "sentences.jsonl"
-    lines = p.read_text(encoding="utf-8").splitlines(keepends=True)
-    p.write_text("".join(lines[:-20]), encoding="utf-8")
+    p = _segment_with(store) / "sentences.npy"
+    p.write_bytes(p.read_bytes()[:-40])
 
 
 def _random_vectors(store):
-    p = _current(store) / "vectors.npy"
+    p = _segment_with(store) / "vectors.npy"
     v = np.load(p)
     np.save(p, np.random.default_rng(0).standard_normal(v.shape).astype(v.dtype))
 
 
 def _alter_document_text(store):
-    p = _current(store) / "documents.jsonl"
+    p = _segment_with(store, "api-lg") / "documents.jsonl"
     rows = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()]
     for row in rows:
         if row["doc_id"] == "api-lg":
@@ -126,7 +135,7 @@ def _alter_document_text(store):
 
 
 DAMAGE = {"deleted manifest": _drop_manifest, "dangling current": _dangling_current,
-          "truncated sentences.jsonl": _truncate_sentences, "random vectors.npy": _random_vectors,
+          "truncated sentences.npy": _truncate_sentences, "random vectors.npy": _random_vectors,
           "altered document text": _alter_document_text}
 
 
@@ -208,8 +217,8 @@ def test_build_command_keeps_api_documents(populated, tmp_path):
 def test_load_refuses_each_damage_with_a_reason(populated, tmp_path):
     data, _, store = _copy(populated, tmp_path)
     path = _current(store)
-    (path / "bm25" / "vocab.index.json").write_text("{}", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="vocab.index.json"):
+    (_segment_with(store) / "vocab.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="vocab.json"):
         SentenceIndex.load(path, FakeEmbedder())
 
 

@@ -192,3 +192,86 @@ def test_killed_build_leaves_old_index_served(tmp_path, fake_index, kill_after):
         assert loaded.documents[h.doc_id].text[h.start:h.end] == h.text
     manifest = json.loads((current / "manifest.json").read_text())
     assert manifest["n_sentences"] == len(loaded.sentences)
+
+
+def test_concurrent_writers_and_readers_cite_correctly(client):
+    """Two writers (single and batch POSTs, deletes) and three readers: every citation
+    the readers get matches its document's text, or the document is gone."""
+    failures, done = [], threading.Event()
+    questions = ["리벨리온은 첫 해외법인을 어디에 세웠나?", "네이버클라우드 사우디 데이터센터", "합작법인 착공"]
+
+    def reader(q):
+        while not done.is_set():
+            r = client.post("/ask", json={"question": q, "top_k": 5})
+            if r.status_code != 200:
+                failures.append(r.status_code)
+                continue
+            for c in r.json()["citations"]:
+                d = client.get(f"/documents/{c['doc_id']}")
+                if d.status_code == 200:
+                    body = d.json()
+                    if body["text"][c["start"]:c["end"]] != c["text"]:
+                        failures.append(("bad citation", c["doc_id"]))
+                elif d.status_code != 404:
+                    failures.append(d.status_code)
+
+    def writer(w):
+        for i in range(3):
+            one = client.post("/documents", json={"doc_id": f"w{w}-{i}", "text": ARTICLE + f" 작성자 {w} 번호 {i}."},
+                              headers=AUTH)
+            if one.status_code != 201:
+                failures.append(("post", one.status_code, one.text))
+            batch = client.post("/documents", headers=AUTH, json={"documents": [
+                {"doc_id": f"w{w}-b{i}-{j}", "text": f"{ARTICLE} 묶음 {w}-{i}-{j}.", "url": "https://example.com/a"}
+                for j in range(3)]})
+            if batch.status_code != 201 or len(batch.json()["documents"]) != 3:
+                failures.append(("batch", batch.status_code, batch.text[:200]))
+            if client.delete(f"/documents/w{w}-{i}", headers=AUTH).status_code != 200:
+                failures.append("delete")
+
+    readers = [threading.Thread(target=reader, args=(q,)) for q in questions]
+    writers = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert not failures, failures[:5]
+    docs = {d["doc_id"] for d in client.get("/documents", params={"limit": 100}).json()["items"]}
+    assert {f"w{w}-b{i}-{j}" for w in range(2) for i in range(3) for j in range(3)} <= docs
+    assert not any(f"w{w}-{i}" in docs for w in range(2) for i in range(3))
+    assert client.get("/documents/w0-b0-0").json()["url"] == "https://example.com/a"
+
+
+def test_batch_limits_and_errors(client):
+    too_many = {"documents": [{"text": ARTICLE + str(i)} for i in range(101)]}
+    r = client.post("/documents", json=too_many, headers=AUTH)
+    assert r.status_code == 422 and "documents" in r.json()["detail"]
+    r = client.post("/documents", json={"documents": [{"text": ARTICLE}, {"text": ARTICLE, "published": "어제"}]},
+                    headers=AUTH)
+    assert r.status_code == 422 and "published" in r.json()["detail"]
+    r = client.post("/documents", json={"documents": [{"text": ARTICLE}, {"text": "가" * 5001}]}, headers=AUTH)
+    assert r.status_code == 413 and "documents.1" in r.json()["detail"]
+    assert client.get("/documents").json()["total"] == 5
+
+
+@pytest.mark.parametrize("filters", [{"published_from": "2030-01-01"}, {"sources": ["없는 출처"]},
+                                     {"doc_ids": ["nope"]},
+                                     {"published_from": "2025-01-01", "published_to": "2025-01-02"}])
+def test_filter_matching_nothing_is_unanswered(client, filters):
+    r = client.post("/ask", json={"question": "리벨리온은 첫 해외법인을 어디에 세웠나?", **filters})
+    assert r.status_code == 200
+    assert r.json()["answered"] is False and r.json()["citations"] == [] and r.json()["answer"] is None
+
+
+def test_each_filter_through_the_api(client):
+    q = "일본의 AI 인재 양성 투자"
+    cases = [({"doc_ids": ["002_76483b81068cf569"]}, lambda c: c["doc_id"] == "002_76483b81068cf569"),
+             ({"published_from": "2025-09-01"}, lambda c: c["published"] >= "2025-09-01"),
+             ({"published_to": "2025-08-31"}, lambda c: c["published"] <= "2025-08-31"),
+             ({"sources": ["김영욱 연구원"]}, lambda c: c["doc_id"] == "000_43c50d81bab253fa")]
+    for filters, ok in cases:
+        body = client.post("/ask", json={"question": q, "top_k": 5, **filters}).json()
+        assert body["citations"] and all(ok(c) for c in body["citations"]), filters
