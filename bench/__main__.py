@@ -36,9 +36,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+# The checkout (seeds/, ../shared/eval); an installed copy (`newsqa bench`) is run from the checkout's root.
+ROOT = HERE.parent if (HERE.parent / "seeds").is_dir() else Path.cwd()
 SEED_QA = ROOT.parent / "shared" / "eval" / "seed_qa.jsonl"
-DEV_QA = ROOT / "bench" / "dev_qa.jsonl"
+DEV_QA = HERE / "dev_qa.jsonl"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 

@@ -147,8 +147,7 @@ def test_writes_while_queries_run(client):
 
 
 KILLED_BUILD = """
-import sys, time
-sys.path.insert(0, {root!r})
+import time
 from tests.conftest import FakeEmbedder
 from index.clean import load_documents
 from index.engine import SentenceIndex
@@ -173,8 +172,9 @@ def test_killed_build_leaves_old_index_served(tmp_path, fake_index, kill_after):
     store = IndexStore(tmp_path / "index")
     store.publish(fake_index)
     before = store.current_path()
-    script = KILLED_BUILD.format(root=str(ROOT), seeds=str(ROOT / "seeds"), store=str(store.root))
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    script = KILLED_BUILD.format(seeds=str(ROOT / "seeds"), store=str(store.root))
+    # `-c` imports from the working directory: run from the checkout so `tests` is importable..
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     time.sleep(kill_after)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
