@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: serve test install prepare chromium bench eval
+.PHONY: serve test lint install prepare chromium bench eval
 
 serve: prepare
 	$(PY) -m service
@@ -32,6 +32,11 @@ chromium:
 
 test: install chromium
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# ruff (rules in pyproject.toml) over the tree, mypy over index/ and service/.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 eval: install
 	$(PY) -m index eval --qa ../shared/eval/seed_qa.jsonl

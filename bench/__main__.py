@@ -25,7 +25,6 @@ import logging
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -287,7 +286,8 @@ def main() -> None:
     try:
         # first start builds the seed index; the second measures start-to-ready with it
         proc, base, first = start_server(work, models)
-        proc.terminate(); proc.wait(10)
+        proc.terminate()
+        proc.wait(10)
         proc, base, ready = start_server(work, models)
         try:
             one_client(base, pool[300:330])  # connection and allocator warm-up (not reused)
@@ -297,10 +297,11 @@ def main() -> None:
             cached = one_client(base, cached_qs)
             h2, m2 = cache_counts(base)
             ok, errors, lat = load(base, load_qs, args.clients, args.seconds)
-            h3, m3 = cache_counts(base)
+            h3, _ = cache_counts(base)
             rss = peak_rss_mb(proc.pid)
         finally:
-            proc.terminate(); proc.wait(10)
+            proc.terminate()
+            proc.wait(10)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -4,8 +4,8 @@ offsets, and search them with a hybrid FAISS + BM25 index."""
 from .clean import clean_page, load_documents
 from .engine import SentenceIndex
 from .errors import IndexMismatchError, NewsQAError
-from .store import IndexStore, ensure_index
 from .split import split_sentences
+from .store import IndexStore, ensure_index
 from .types import Block, Document, Hit, SearchResult, Sentence
 
 __all__ = [

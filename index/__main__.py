@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import datetime
+import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .errors import NewsQAError
 from .settings import Settings
@@ -31,7 +32,7 @@ def _iso_day(value: str) -> str:
 
 
 def _settings(args) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "seeds", None):
@@ -44,10 +45,10 @@ def _settings(args) -> Settings:
 
 
 def _open(settings: Settings, rebuild: bool = False, query_only: bool = False):
+    from .clean import load_documents
     from .embedder import load_embedder
     from .engine import SentenceIndex
     from .store import IndexStore, ensure_index, source_hashes
-    from .clean import load_documents
 
     t0 = time.perf_counter()
     # Builds embed in batches with every core; a single question needs one.

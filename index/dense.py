@@ -17,6 +17,7 @@ IVF_NPROBE = 32
 def make_faiss(vectors: np.ndarray) -> faiss.Index:
     """Exact inner-product search for small corpora, IVF (trained on a sample) for large."""
     dim = vectors.shape[1]
+    index: faiss.Index
     if len(vectors) >= IVF_MIN_VECTORS:
         nlist = int(4 * math.sqrt(len(vectors)))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)

@@ -242,11 +242,12 @@ class SentenceIndex:
             if not len(allowed):
                 return SearchResult(question, False, [], 0.0)
             selector = faiss.IDSelectorBatch(allowed)
-            params = (faiss.SearchParametersIVF(sel=selector, nprobe=getattr(self.dense, "nprobe", 1))
-                      if isinstance(self.dense, faiss.IndexIVF) else faiss.SearchParameters(sel=selector))
+            # faiss's stubs omit the keyword constructors its Python wrappers add.
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=getattr(self.dense, "nprobe", 1))  # type: ignore[call-arg]
+                      if isinstance(self.dense, faiss.IndexIVF) else faiss.SearchParameters(sel=selector))  # type: ignore[call-arg]
         pool = min(n if allowed is None else len(allowed), max(50, 5 * k))
         _, dense_ids = self.dense.search(qv[None, :], pool, params=params)
-        cands = set(int(i) for i in dense_ids[0] if i >= 0)
+        cands = {int(i) for i in dense_ids[0] if i >= 0}
         lexical = np.zeros(n, np.float32)
         if terms:
             lexical = self.bm25.get_scores(terms).astype(np.float32)

@@ -33,7 +33,9 @@ def ensure_index(store: "IndexStore", seeds_dir: Path, embedder: Embedder,
         # Same documents, other vectors: re-embed what the index holds (API-added
         # documents included) rather than rebuild from the seeds.
         log(f"re-embedding: {e}")
-        index = SentenceIndex.load(store.current_path(), embedder, reembed=True)
+        current = store.current_path()
+        assert current is not None  # store.load just read it
+        index = SentenceIndex.load(current, embedder, reembed=True)
         store.publish(index)
     except FileNotFoundError:
         log(f"no index in {store.root}: building it from {seeds_dir}")

@@ -4,8 +4,8 @@
 import dataclasses
 import json
 import logging
-import secrets
 import math
+import secrets
 import threading
 import time
 from collections import defaultdict
@@ -24,12 +24,21 @@ from index.clean import clean_html, clean_page, looks_like_html
 from index.engine import SentenceIndex
 from index.errors import DocumentNotFoundError, InvalidQueryError
 from index.files import content_hash
+from index.settings import Settings
 from index.store import IndexStore, ensure_index
 from index.types import Filters
-from index.settings import Settings
 
-from .schemas import (AskRequest, AskResponse, Citation, DocumentCreate, DocumentPublic, DocumentSummary,
-                      DocumentWritten, SentenceSpan, Status)
+from .schemas import (
+    AskRequest,
+    AskResponse,
+    Citation,
+    DocumentCreate,
+    DocumentPublic,
+    DocumentSummary,
+    DocumentWritten,
+    SentenceSpan,
+    Status,
+)
 
 STATIC = Path(__file__).parent / "static"
 log = logging.getLogger("newsqa")
@@ -158,8 +167,11 @@ def create_app(settings: Settings | None = None,
     index_sentences.set_function(lambda: len(engine.index.sentences) if engine.index else 0)
     # Benchmarks read these to prove a "cold" figure had no cache hits.
     for what in ("hits", "misses"):
-        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start", registry=registry).set_function(
-            lambda what=what: getattr(engine.index.embedder, f"cache_{what}", 0) if engine.index else 0)
+        def cache_count(what: str = what) -> float:
+            return getattr(engine.index.embedder, f"cache_{what}", 0) if engine.index else 0
+
+        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start",
+              registry=registry).set_function(cache_count)
     index_documents.set_function(lambda: len(engine.index.documents) if engine.index else 0)
 
     @asynccontextmanager

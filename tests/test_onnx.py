@@ -79,7 +79,7 @@ def test_manifest_records_backend_and_load_refuses_another(tmp_path, seed_docs):
     path = store.publish(SentenceIndex.build(seed_docs[:2], FakeEmbedder()))
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder_backend"] == FakeEmbedder.name
-    with pytest.raises(EmbedderMismatchError, match="python -m index prepare.*NEWSQA_EMBEDDER_BACKEND"):
+    with pytest.raises(EmbedderMismatchError, match=r"python -m index prepare.*NEWSQA_EMBEDDER_BACKEND"):
         SentenceIndex.load(path, OtherBackend())
 
 
