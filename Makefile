@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: serve test lint install prepare chromium bench eval
+.PHONY: serve test test-fast lint install prepare chromium bench eval
 
 serve: prepare
 	$(PY) -m service
@@ -32,6 +32,10 @@ chromium:
 
 test: install chromium
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Everything that needs neither the real embedder nor a browser and is not slow (under a minute).
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not model and not browser"
 
 # ruff (rules in pyproject.toml) over the tree, mypy over index/ and service/.
 lint: install

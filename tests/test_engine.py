@@ -5,14 +5,14 @@ import pytest
 
 from index.engine import SentenceIndex
 from index.errors import IndexMismatchError
-from index.store import IndexStore, ensure_index, source_hashes
+from index.store import IndexStore, ensure_index
 
-from .conftest import SEEDS
+from .paths import SEEDS
 
 
 @pytest.fixture
-def index(seed_docs, fake_embedder):
-    return SentenceIndex.build(seed_docs, fake_embedder, source_hashes=source_hashes(SEEDS))
+def index(fake_index):
+    return fake_index
 
 
 def test_hits_are_true_citations(index):

@@ -1,24 +1,36 @@
 """Property test of the API from its own OpenAPI schema: no input gets a 5xx."""
 
-import tempfile
+from pathlib import Path
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from index.clean import load_documents
 from index.engine import SentenceIndex
 from index.settings import Settings
+from index.store import IndexStore
 from service.app import create_app
 
-from .conftest import SEEDS, FakeEmbedder
+from .fakes import FakeEmbedder
 
-_index = SentenceIndex.build(load_documents(SEEDS), FakeEmbedder())
+pytestmark = pytest.mark.slow
+CASES: dict = {"n": 0, "by_status": {}}
+SERVED: dict = {}  # the index, built by the fixture below when the tests run, not at import
+
 # A write token is configured and sent, so the write routes are fuzzed past authentication.
-app = create_app(Settings(data_dir=tempfile.mkdtemp(), rate_limit_per_minute=0, write_token="fuzz-token",
-                          max_document_chars=3000), loader=lambda: _index)
-app.state.engine.load()  # the ASGI transport does not run the lifespan
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-CASES = {"n": 0, "by_status": {}}
+app = create_app(Settings(data_dir=Path("unused-fuzz-data"), rate_limit_per_minute=0, write_token="fuzz-token",
+                          max_document_chars=3000), loader=lambda: SERVED["index"])
+# Read from the app object: no request, so no lifespan and nothing loaded at import.
+schema = schemathesis.openapi.from_dict(app.openapi())
+schema.app = app
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(tmp_path_factory, seed_docs):
+    SERVED["index"] = SentenceIndex.build(seed_docs, FakeEmbedder())
+    app.state.engine.store = IndexStore(tmp_path_factory.mktemp("fuzz") / "index")
+    app.state.engine.load()
+    assert app.state.engine.index is not None
 
 
 @schema.parametrize()

@@ -3,7 +3,11 @@ from the right sentence, and questions about page chrome must not be."""
 
 import re
 
+import pytest
+
 from index.evaluate import evaluate
+
+pytestmark = pytest.mark.model
 
 
 def _squash(s):

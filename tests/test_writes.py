@@ -8,22 +8,17 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from index.engine import SentenceIndex
 from index.settings import Settings
 from index.store import IndexStore
 from service.app import create_app
 
-from .conftest import ROOT, FakeEmbedder
+from .fakes import FakeEmbedder
+from .paths import ROOT
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ARTICLE = ("네이버클라우드가 사우디아라비아 리야드에 중동 첫 데이터센터를 짓는다. "
            "회사는 3일 현지 통신사와 합작법인을 세우고 내년 상반기 착공한다고 밝혔다.")
-
-
-@pytest.fixture(scope="module")
-def fake_index(seed_docs):
-    return SentenceIndex.build(seed_docs, FakeEmbedder())
 
 
 def _ready(c):
@@ -115,6 +110,7 @@ def test_binary_and_oversized_bodies(client):
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.slow
 def test_writes_while_queries_run(client):
     failures, done = [], threading.Event()
 
@@ -147,7 +143,7 @@ def test_writes_while_queries_run(client):
 
 KILLED_BUILD = """
 import time
-from tests.conftest import FakeEmbedder
+from tests.fakes import FakeEmbedder
 from index.clean import load_documents
 from index.engine import SentenceIndex
 from index.store import IndexStore
@@ -166,6 +162,7 @@ print("published", flush=True)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0.5, 1.5, 2.5, 3.5])
 def test_killed_build_leaves_old_index_served(tmp_path, fake_index, kill_after):
     store = IndexStore(tmp_path / "index")
