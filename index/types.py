@@ -22,6 +22,7 @@ class Document:
     published: str | None = None  # ISO date, YYYY-MM-DD
     source: str | None = None
     blocks: tuple[Block, ...] = field(default=())
+    url: str | None = None  # the original article, when known
 
 
 @dataclass(frozen=True)
