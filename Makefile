@@ -6,16 +6,18 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: serve test install prepare chromium bench eval
+.PHONY: serve test test-fast lint install prepare chromium bench eval
 
 serve: prepare
 	$(PY) -m service
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The last step adds the `newsqa` command, on the pinned dependencies installed before it.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(VENV)/bin/pip install --disable-pip-version-check -q --no-deps -e .
 	touch $@
 
 prepare: install
@@ -30,6 +32,15 @@ chromium:
 
 test: install chromium
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Everything that needs neither the real embedder nor a browser and is not slow (under a minute).
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not model and not browser"
+
+# ruff (rules in pyproject.toml) over the tree, mypy over index/ and service/.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 eval: install
 	$(PY) -m index eval --qa ../shared/eval/seed_qa.jsonl

@@ -25,7 +25,6 @@ import logging
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,9 +35,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+# The checkout (seeds/, ../shared/eval); an installed copy (`newsqa bench`) is run from the checkout's root.
+ROOT = HERE.parent if (HERE.parent / "seeds").is_dir() else Path.cwd()
 SEED_QA = ROOT.parent / "shared" / "eval" / "seed_qa.jsonl"
-DEV_QA = ROOT / "bench" / "dev_qa.jsonl"
+DEV_QA = HERE / "dev_qa.jsonl"
 BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
@@ -252,7 +253,6 @@ def faiss_scale() -> list[str]:
 
 def main() -> None:
     if sys.argv[1:2] == ["scale"]:
-        sys.path.insert(0, str(ROOT))
         from bench.scale import main as scale_main
 
         scale_main(sys.argv[2:])
@@ -292,7 +292,8 @@ def main() -> None:
     try:
         # first start builds the seed index; the second measures start-to-ready with it
         proc, base, first = start_server(work, models)
-        proc.terminate(); proc.wait(10)
+        proc.terminate()
+        proc.wait(10)
         proc, base, ready = start_server(work, models)
         try:
             one_client(base, pool[300:330])  # connection and allocator warm-up (not reused)
@@ -302,10 +303,11 @@ def main() -> None:
             cached = one_client(base, cached_qs)
             h2, m2 = cache_counts(base)
             ok, errors, lat = load(base, load_qs, args.clients, args.seconds)
-            h3, m3 = cache_counts(base)
+            h3, _ = cache_counts(base)
             rss = peak_rss_mb(proc.pid)
         finally:
-            proc.terminate(); proc.wait(10)
+            proc.terminate()
+            proc.wait(10)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from functools import lru_cache
 
 from kiwipiepy import Kiwi
+
+from .text import HANGUL as _HANGUL
 
 _lock = threading.Lock()
 
@@ -16,7 +17,6 @@ _KEEP = {"NNG", "NNP", "NR", "SL", "SN", "SH", "XR", "VV", "VA", "MAG"}
 # Question words and light verbs: frequent in questions, never what they ask about.
 _STOP = {"어떻", "어디", "언제", "무엇", "뭐", "얼마", "왜", "누구", "어느", "몇", "무슨",
          "하", "있", "되", "없", "보", "같", "않", "주", "지", "이", "그", "저", "것", "수", "등", "때"}
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @lru_cache(maxsize=1)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .text import HANGUL as _HANGUL
 from .types import Block, Document
 
 _BULLETS = "•·∙◦▪■□●○-*–"
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _DIGIT = re.compile(r"\d")

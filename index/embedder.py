@@ -13,8 +13,8 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import InputError
 from . import onnx_export
+from .errors import InputError
 from .onnx_export import BACKENDS
 from .settings import DEFAULT_BACKEND, DEFAULT_MODEL
 

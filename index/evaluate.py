@@ -7,17 +7,11 @@ text contains one of the question's keys.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-
-_WS = re.compile(r"\s+")
-
-
-def _squash(text: str) -> str:
-    return _WS.sub("", text)
+from .text import squash as _squash
 
 
 def load_questions(path: Path) -> list[dict]:

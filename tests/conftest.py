@@ -1,42 +1,24 @@
+"""Shared fixtures only: test doubles live in tests/fakes.py, paths in tests/paths.py."""
+
 import hashlib
 import json
-import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
-SHARED_EVAL = ROOT.parent / "shared" / "eval" / "seed_qa.jsonl"
+from .fakes import FakeEmbedder
+from .paths import SEEDS, SHARED_EVAL, models_dir
+
+# A test that loads the real embedder belongs to the `model` tier even if its author forgot the mark.
+REAL_MODEL_FIXTURES = {"real_embedder", "real_seed_index"}
 
 
-class FakeEmbedder:
-    """Deterministic and fast: hashed character bigrams, L2-normalised.
-
-    Texts that share bigrams get similar vectors, so ranking assertions are
-    meaningful without a real model."""
-
-    name = "fake-bigram-64"
-    dim = 64
-
-    def _one(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, np.float32)
-        t = "".join(text.split())
-        for a, b in zip(t, t[1:]):
-            h = int.from_bytes(hashlib.md5((a + b).encode()).digest()[:4], "little")
-            v[h % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v
-
-    def encode_documents(self, texts):
-        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def encode_queries(self, texts):
-        return self.encode_documents(texts)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("model"):
+            item.add_marker(pytest.mark.model)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fake_embedder():
     return FakeEmbedder()
 
@@ -55,8 +37,24 @@ def seed_qa():
     return [json.loads(line) for line in SHARED_EVAL.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def models_dir() -> Path:
-    return Path(os.environ.get("NEWSQA_MODELS_DIR", ROOT / "data" / "models"))
+@pytest.fixture(scope="session")
+def fake_index(seed_docs, fake_embedder):
+    """The seeds indexed with the fake embedder. Shared by every test: none may change it
+    (service writes build a new index object and leave this one as it was)."""
+    from index.engine import SentenceIndex
+    from index.seeds import source_hashes
+
+    index = SentenceIndex.build(seed_docs, fake_embedder, source_hashes=source_hashes(SEEDS))
+    before = _fingerprint(index)
+    yield index
+    assert _fingerprint(index) == before, "a test changed the shared fake_index: build its own index instead"
+
+
+def _fingerprint(index) -> tuple:
+    vectors = hashlib.sha256()
+    for view in index.segment_views:
+        vectors.update(view.segment.dense.vectors.tobytes())
+    return tuple(index.documents), tuple(index.sentences), vectors.hexdigest()
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import ROOT, SEEDS
+from .paths import ROOT, SEEDS
 
 TOKEN = "server-test-token"
 _SCRIPT = """
-import sys
-sys.path.insert(0, {root!r})
-from tests.conftest import FakeEmbedder
+from tests.fakes import FakeEmbedder
 from index.settings import Settings
 from service.__main__ import serve
 from service.app import create_app
@@ -37,7 +35,7 @@ def start_fake_server(data: Path, **env) -> tuple[subprocess.Popen, int]:
     port = free_port()
     full = dict(os.environ, NEWSQA_DATA_DIR=str(data), NEWSQA_SEEDS_DIR=str(SEEDS), NEWSQA_PORT=str(port),
                 NEWSQA_HOST="127.0.0.1", NEWSQA_WRITE_TOKEN=TOKEN, NEWSQA_LOG_LEVEL="WARNING", **env)
-    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT.format(root=str(ROOT))], cwd=ROOT, env=full,
+    proc = subprocess.Popen([sys.executable, "-c", _SCRIPT], cwd=ROOT, env=full,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

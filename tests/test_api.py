@@ -3,17 +3,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from index.engine import SentenceIndex
 from index.settings import Settings
 from service.app import create_app
 from service.config import ServiceSettings
-
-
-@pytest.fixture(scope="module")
-def fake_index(seed_docs):
-    from .conftest import FakeEmbedder
-
-    return SentenceIndex.build(seed_docs, FakeEmbedder())
 
 
 def _client(tmp_path, index, **overrides):

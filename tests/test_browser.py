@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ROOT, SEEDS, models_dir
+from .paths import ROOT, SEEDS, models_dir
 
 CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
@@ -31,6 +31,10 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# The page is served by a real service process with the real embedder.
+pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 
 @pytest.fixture(scope="module")

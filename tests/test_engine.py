@@ -8,12 +8,12 @@ from index.errors import IndexMismatchError
 from index.seeds import source_hashes
 from index.store import IndexStore, ensure_index
 
-from .conftest import SEEDS
+from .paths import SEEDS
 
 
 @pytest.fixture
-def index(seed_docs, fake_embedder):
-    return SentenceIndex.build(seed_docs, fake_embedder, source_hashes=source_hashes(SEEDS))
+def index(fake_index):
+    return fake_index
 
 
 def test_hits_are_true_citations(index):
@@ -78,7 +78,7 @@ def test_load_refuses_another_embedder(index, tmp_path):
     class Other:
         name, dim = "other-model", 64
 
-    with pytest.raises(IndexMismatchError, match="python -m index prepare.*NEWSQA_MODEL=fake-bigram-64"):
+    with pytest.raises(IndexMismatchError, match=r"python -m index prepare.*NEWSQA_MODEL=fake-bigram-64"):
         SentenceIndex.load(path, Other())
 
 

@@ -16,7 +16,10 @@ from index.store import IndexStore, source_hashes
 from service.app import create_app
 from service.config import ServiceSettings
 
-from .conftest import SEEDS, FakeEmbedder
+from .fakes import FakeEmbedder
+from .paths import SEEDS
+
+pytestmark = pytest.mark.slow
 
 CASES = {"n": 0, "by_status": {}}
 MIN_CASES = 1000

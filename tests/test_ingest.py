@@ -11,7 +11,8 @@ from index.ingest import Article, Skipped, read_paths, to_document
 from index.news import NewsIndex
 from index.settings import Settings
 
-from .conftest import SEEDS, FakeEmbedder
+from .fakes import FakeEmbedder
+from .paths import SEEDS
 
 ARTICLE = ("네이버클라우드가 사우디아라비아 리야드에 중동 첫 데이터센터를 짓는다. "
            "회사는 3일 현지 통신사와 합작법인을 세우고 내년 상반기 착공한다고 밝혔다.")

@@ -11,7 +11,8 @@ from index.errors import EmbedderMismatchError
 from index.evaluate import evaluate, load_questions
 from index.store import IndexStore, ensure_index
 
-from .conftest import ROOT, SEEDS, FakeEmbedder, models_dir
+from .fakes import FakeEmbedder
+from .paths import ROOT, SEEDS, models_dir
 from .test_e5convert import HANDWRITTEN, SENTENCES
 
 DEV_QA = ROOT / "bench" / "dev_qa.jsonl"
@@ -29,6 +30,7 @@ def _cos(a, b):
     return (a * b).sum(axis=1)
 
 
+@pytest.mark.model
 def test_int8_model_is_an_onnx_sentence_transformer(real_embedder):
     assert real_embedder.backend == "onnx-int8"
     first = real_embedder.model[0]
@@ -39,6 +41,7 @@ def test_int8_model_is_an_onnx_sentence_transformer(real_embedder):
     assert real_embedder.model.prompts == {"query": "query: ", "document": "passage: "}
 
 
+@pytest.mark.model
 def test_int8_embeddings_match_fp32(real_embedder, torch_embedder):
     docs = _cos(real_embedder.encode_documents(SENTENCES), torch_embedder.encode_documents(SENTENCES))
     queries = SENTENCES[::4] + HANDWRITTEN
@@ -50,6 +53,7 @@ def test_int8_embeddings_match_fp32(real_embedder, torch_embedder):
         assert cos.min() >= 0.97, f"min cosine {cos.min():.4f}"
 
 
+@pytest.mark.model
 def test_int8_retrieval_quality_equals_fp32(real_embedder, torch_embedder, seed_docs, seed_qa):
     from index.store import source_hashes
 
@@ -79,7 +83,7 @@ def test_manifest_records_backend_and_load_refuses_another(tmp_path, seed_docs):
     path = store.publish(SentenceIndex.build(seed_docs[:2], FakeEmbedder()))
     manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["embedder_backend"] == FakeEmbedder.name
-    with pytest.raises(EmbedderMismatchError, match="python -m index prepare.*NEWSQA_EMBEDDER_BACKEND"):
+    with pytest.raises(EmbedderMismatchError, match=r"python -m index prepare.*NEWSQA_EMBEDDER_BACKEND"):
         SentenceIndex.load(path, OtherBackend())
 
 
@@ -99,6 +103,7 @@ def test_seed_sync_reembeds_everything_it_holds(tmp_path, seed_docs):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.model
 def test_direct_runtime_equals_sentence_transformers(real_embedder):
     """The service runs the same ONNX directory without torch; vectors must not differ."""
     import sys
@@ -118,6 +123,7 @@ def test_direct_runtime_equals_sentence_transformers(real_embedder):
     assert "index.onnx_encoder" in sys.modules
 
 
+@pytest.mark.model
 def test_service_path_does_not_import_torch(tmp_path):
     """Start-up budget: loading the direct runtime must not pull in torch or sentence-transformers."""
     import subprocess

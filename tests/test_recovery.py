@@ -23,7 +23,8 @@ from index.wal import WriteLog
 from service.app import create_app
 from service.config import ServiceSettings
 
-from .conftest import SEEDS, FakeEmbedder
+from .fakes import FakeEmbedder
+from .paths import SEEDS
 
 TOKEN = "recovery-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

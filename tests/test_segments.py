@@ -13,7 +13,7 @@ from index.settings import Settings
 from index.store import IndexStore
 from index.types import Filters
 
-from .conftest import FakeEmbedder
+from .fakes import FakeEmbedder
 
 QUESTIONS = ["리벨리온은 첫 해외법인을 어디에 세웠나?", "일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?",
              "AI 반도체 투자 규모", "테슬라의 올해 전기차 판매량은?"]

@@ -1,3 +1,5 @@
+from itertools import pairwise
+
 from hypothesis import given, settings, strategies as st
 
 from index.clean import clean_page
@@ -12,7 +14,7 @@ def _check(doc):
         assert s.index == i
     starts = [s.start for s in sents]
     assert starts == sorted(starts)
-    for a, b in zip(sents, sents[1:]):
+    for a, b in pairwise(sents):
         assert a.end <= b.start  # no overlap
     return sents
 

@@ -1,5 +1,4 @@
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,23 +8,18 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from index.engine import SentenceIndex
 from index.settings import Settings
 from index.store import IndexStore
 from service.app import create_app
 from service.config import ServiceSettings
 
-from .conftest import ROOT, FakeEmbedder
+from .fakes import FakeEmbedder
+from .paths import ROOT
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ARTICLE = ("네이버클라우드가 사우디아라비아 리야드에 중동 첫 데이터센터를 짓는다. "
            "회사는 3일 현지 통신사와 합작법인을 세우고 내년 상반기 착공한다고 밝혔다.")
-
-
-@pytest.fixture(scope="module")
-def fake_index(seed_docs):
-    return SentenceIndex.build(seed_docs, FakeEmbedder())
 
 
 def _ready(c):
@@ -118,6 +112,7 @@ def test_binary_and_oversized_bodies(client):
     assert client.get("/healthz").status_code == 200
 
 
+@pytest.mark.slow
 def test_writes_while_queries_run(client):
     failures, done = [], threading.Event()
 
@@ -149,9 +144,8 @@ def test_writes_while_queries_run(client):
 
 
 KILLED_BUILD = """
-import sys, time
-sys.path.insert(0, {root!r})
-from tests.conftest import FakeEmbedder
+import time
+from tests.fakes import FakeEmbedder
 from index.clean import load_documents
 from index.engine import SentenceIndex
 from index.store import IndexStore
@@ -170,13 +164,15 @@ print("published", flush=True)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [0.5, 1.5, 2.5, 3.5])
 def test_killed_build_leaves_old_index_served(tmp_path, fake_index, kill_after):
     store = IndexStore(tmp_path / "index")
     store.publish(fake_index)
     before = store.current_path()
-    script = KILLED_BUILD.format(root=str(ROOT), seeds=str(ROOT / "seeds"), store=str(store.root))
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    script = KILLED_BUILD.format(seeds=str(ROOT / "seeds"), store=str(store.root))
+    # `-c` imports from the working directory: run from the checkout so `tests` is importable..
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     time.sleep(kill_after)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
