@@ -235,9 +235,9 @@ def faiss_scale() -> list[str]:
         chosen = DenseVectors.build(x)
         build = time.perf_counter() - t0
         _, truth = flat.search(q, 10)
-        for name, search in (("exact", lambda v, k: flat.search(v[None, :], k)[1][0]),
+        for name, search in (("exact", lambda v, k, flat=flat: flat.search(v[None, :], k)[1][0]),
                              ("IVF-PQ+rescore" if chosen.ann is not None else "segment exact",
-                              lambda v, k: chosen.search(v, k, None)[0])):
+                              lambda v, k, chosen=chosen: chosen.search(v, k, None)[0])):
             times, got = [], []
             for i in range(len(q)):
                 t1 = time.perf_counter()

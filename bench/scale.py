@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -335,8 +334,8 @@ def cmd_quality(args) -> None:
     from index.clean import load_documents
     from index.engine import SentenceIndex
     from index.evaluate import evaluate, load_questions
-    from index.segments import Segment
     from index.seeds import source_hashes
+    from index.segments import Segment
 
     settings = _settings(Path(tempfile.mkdtemp(prefix="newsqa-quality-")))
     emb = _real_embedder(settings)

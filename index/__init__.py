@@ -5,8 +5,8 @@ from .clean import clean_page, load_documents
 from .engine import SentenceIndex
 from .errors import IndexMismatchError, NewsQAError
 from .news import NewsIndex
-from .store import IndexStore, ensure_index
 from .split import split_sentences
+from .store import IndexStore, ensure_index
 from .types import Block, Document, Hit, SearchResult, Sentence
 
 __all__ = [

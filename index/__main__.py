@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import datetime
+import logging
 import sys
 import time
 from pathlib import Path

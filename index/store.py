@@ -37,7 +37,7 @@ from .embedder import Embedder
 from .engine import MANIFEST, SentenceIndex
 from .errors import IndexCorruptError, IndexMismatchError, StorageError
 from .files import fsync_dir
-from .seeds import source_hashes  # noqa: F401  (re-exported)
+from .seeds import source_hashes
 from .segments import Segment
 from .types import Document
 from .wal import DocSet, WriteLog, apply

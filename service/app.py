@@ -2,11 +2,11 @@
 
 
 import json
-from collections import defaultdict
 import logging
 import math
 import threading
 import time
+from collections import defaultdict
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Callable
@@ -30,9 +30,22 @@ from index.types import Filters
 
 from .config import ServiceSettings
 from .guard import ClientLimiter, RequestGuard, client_of, token_problem
-from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentFacets,
-                      DocumentPublic, DocumentsPublic, DocumentsWritten, DocumentSummary, DocumentWritten,
-                      SentenceSpan, SourceCount, Status)
+from .schemas import (
+    AskRequest,
+    AskResponse,
+    Citation,
+    DocumentBatch,
+    DocumentCreate,
+    DocumentFacets,
+    DocumentPublic,
+    DocumentsPublic,
+    DocumentSummary,
+    DocumentsWritten,
+    DocumentWritten,
+    SentenceSpan,
+    SourceCount,
+    Status,
+)
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER = Path(str(swagger_ui_path))

@@ -5,7 +5,6 @@ import pytest
 
 from index.engine import SentenceIndex
 from index.errors import IndexMismatchError
-from index.seeds import source_hashes
 from index.store import IndexStore, ensure_index
 
 from .paths import SEEDS

@@ -194,7 +194,7 @@ def _cli(data: Path, *argv: str) -> int:
 
     from index.__main__ import main
 
-    with mock.patch("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder()):
+    with mock.patch("index.embedder.load_embedder", return_value=FakeEmbedder()):
         return main([*argv, "--data-dir", str(data), "--seeds", str(SEEDS)])
 
 
@@ -216,10 +216,10 @@ def test_build_command_keeps_api_documents(populated, tmp_path):
 
 
 def test_load_refuses_each_damage_with_a_reason(populated, tmp_path):
-    data, _, store = _copy(populated, tmp_path)
+    _, _, store = _copy(populated, tmp_path)
     path = _current(store)
     (_segment_with(store) / "vocab.json").write_text("[]", encoding="utf-8")
-    with pytest.raises(IndexCorruptError, match="vocab.json"):
+    with pytest.raises(IndexCorruptError, match=r"vocab\.json"):
         SentenceIndex.load(path, FakeEmbedder())
 
 

@@ -13,6 +13,7 @@ from service.guard import ClientLimiter
 
 from .servers import TOKEN, start_fake_server
 
+
 @pytest.fixture(scope="module")
 def untrusted(tmp_path_factory):
     """No trusted proxies: the connecting address is the client, whatever the headers say."""
@@ -169,7 +170,8 @@ def test_idle_clients_are_evicted():
     limiter = ClientLimiter(RateLimitItemPerSecond(2))
     for i in range(50):
         limiter.take(f"198.51.100.{i}")
-    keys = lambda: [k for k in list(limiter.storage.storage) + list(limiter.storage.expirations) if "198.51.100." in k]
+    def keys():
+        return [k for k in list(limiter.storage.storage) + list(limiter.storage.expirations) if "198.51.100." in k]
     assert keys()
     deadline = time.monotonic() + 10
     while keys() and time.monotonic() < deadline:
