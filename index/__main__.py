@@ -30,7 +30,7 @@ def _iso_day(value: str) -> str:
 
 
 def _settings(args) -> Settings:
-    overrides = {}
+    overrides: dict[str, object] = {}
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "seeds", None):
@@ -39,7 +39,7 @@ def _settings(args) -> Settings:
         overrides["model"] = args.model
     if getattr(args, "backend", None):
         overrides["embedder_backend"] = args.backend
-    return Settings(**overrides)
+    return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
 
 
 def _open(settings: Settings, rebuild: bool = False, repair: bool = False, query_only: bool = False):

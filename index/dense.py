@@ -96,7 +96,7 @@ class DenseVectors:
                 return np.zeros(0, np.int64), np.zeros(0, np.float32)
             top = np.argpartition(-scores, k - 1)[:k]
             return top.astype(np.int64), scores[top]
-        params = faiss.SearchParametersIVF(nprobe=NPROBE)
+        params = faiss.SearchParametersIVF(nprobe=NPROBE)  # type: ignore[call-arg]
         if allowed is not None:
             bits = np.packbits(allowed, bitorder="little")
             params.sel = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))

@@ -154,7 +154,7 @@ class SentenceView(Sequence):
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal by content, so not hashable
 
     def __iter__(self):
         for view in self._index.segment_views:
@@ -270,7 +270,8 @@ class SentenceIndex:
     def with_merged(self, seg_ids: Sequence[str], merged: Segment) -> "SentenceIndex":
         """Replace some segments by ``merged`` (their live documents, see Segment.merge)."""
         gone = set(seg_ids)
-        views, pos = [], None
+        views: list[SegmentView] = []
+        pos: int | None = None
         for v in self.segment_views:
             if v.segment.seg_id in gone:
                 pos = len(views) if pos is None else pos
@@ -374,8 +375,8 @@ class SentenceIndex:
             l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
             l_sc = np.concatenate([sc for _, sc in per_seg])
             if len(l_sc):
-                best = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
-                for j in best[np.argsort(-l_sc[best], kind="stable")]:
+                top_lex = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
+                for j in top_lex[np.argsort(-l_sc[top_lex], kind="stable")]:
                     if l_sc[j] > 0:
                         cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
             mass = sum(idf[t] for t in terms) or 1.0
@@ -383,7 +384,7 @@ class SentenceIndex:
         cos = np.asarray([cand[key] for key in keys], np.float32)
         seg_of = np.asarray([k[0] for k in keys], np.int64)
         row_of = np.asarray([k[1] for k in keys], np.int64)
-        coverage = np.zeros(len(keys), np.float32) if terms else None
+        coverage: np.ndarray | None = np.zeros(len(keys), np.float32) if terms else None
         for i, v in enumerate(self.segment_views):
             idx = np.flatnonzero(seg_of == i)
             if not len(idx):
@@ -392,7 +393,7 @@ class SentenceIndex:
             missing = idx[np.isnan(cos[idx])]
             if len(missing):
                 cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
-            if terms:
+            if coverage is not None:
                 rows, scores = per_seg[i]  # rows ascend (score_rows)
                 at = np.searchsorted(rows, row_of[idx])
                 found = at < len(rows)
@@ -410,7 +411,7 @@ class SentenceIndex:
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(fused[j]), 4)))
         best = float(fused[order[0]]) if len(order) else 0.0
-        return SearchResult(question, best >= threshold, hits, best)
+        return SearchResult(question, bool(best >= threshold), hits, best)
 
     # ----------------------------------------------------------- persistence
     def manifest(self, segment_files: dict[str, dict], segments_dir: str) -> dict:

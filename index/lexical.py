@@ -15,7 +15,7 @@ A query term repeated counts twice; terms no row contains score nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -37,6 +37,7 @@ class Postings:
     post_ptr: np.ndarray  # (V + 1,) int64
     post_rows: np.ndarray  # int32, rows of each term, ascending
     post_tf: np.ndarray  # float32, term frequency in that row
+    _term_id: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_term_id", {t: i for i, t in enumerate(self.vocab)})

@@ -21,7 +21,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import IO, Callable, Iterable, Sequence
 
 from .engine import SentenceIndex
 from .errors import DocumentNotFoundError, InputError
@@ -85,7 +85,7 @@ class NewsIndex:
         self.max_document_chars = max_document_chars
         self.merge = merge
         self._lock = threading.Lock()
-        self._lock_file = None
+        self._lock_file: IO[str] | None = None
         # the store was damaged at open: what is served instead (cleared by a good write)
         self.degraded: str | None = None
 

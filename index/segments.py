@@ -53,7 +53,7 @@ def passage_text(title: str, sent: Sentence, sent_spaced: str, prev_body_spaced:
 
 
 def passages_of(documents: Sequence[Document], with_terms: bool = False
-                ) -> tuple[list[str], list[tuple[int, ...]], list[list[str]]]:
+                ) -> tuple[list[str], list[tuple[int, int, int, int, int]], list[list[str]]]:
     """Split and analyse documents: each sentence's passage (what is embedded), its
     table row (ordinal, index, start, end, kind) and, if asked, its BM25 terms.
     Each sentence and title is respaced once; Kiwi is called in batches."""
@@ -165,7 +165,11 @@ class Segment:
     @classmethod
     def merge(cls, parts: Sequence[tuple["Segment", np.ndarray]]) -> "Segment":
         """One segment from the given documents (ordinals) of several segments, nothing re-analysed."""
-        documents, tables, hashes, vectors, keep_rows = [], [], [], [], []
+        documents: list[Document] = []
+        tables: list = []
+        hashes: list[np.ndarray] = []
+        vectors: list[np.ndarray] = []
+        keep_rows: list[np.ndarray] = []
         for seg, ordinals in parts:
             ordinals = np.asarray(sorted(int(o) for o in ordinals), np.int64)
             rows = np.concatenate([seg.rows_of(o) for o in ordinals]) if len(ordinals) else np.zeros(0, np.int64)
@@ -200,7 +204,7 @@ class Segment:
             np.save(tmp / "passages.npy", self.hashes, allow_pickle=False)
             (tmp / "vocab.json").write_text(json.dumps(list(self.postings.vocab), ensure_ascii=False),
                                             encoding="utf-8")
-            np.savez(tmp / "postings.npz", **self.postings.arrays())
+            np.savez(tmp / "postings.npz", **self.postings.arrays())  # type: ignore[arg-type]
             self.dense.save(tmp)
             files = file_table(tmp, exclude=(SEGMENT_META,))
             meta = {"seg_id": self.seg_id, "embedder": self.embedder_name,

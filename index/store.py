@@ -269,7 +269,7 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
     base = opened.index
     if base is not None:
         state = _state(base)
-    elif opened.mismatch is not None:
+    elif opened.mismatch is not None and opened.path is not None:
         say(f"rebuilding: {opened.mismatch}")
         docs, manifest = store.read_documents(opened.path)
         state = DocSet({d.doc_id: d for d in docs}, dict(manifest.get("source_hashes", {})),
@@ -308,7 +308,8 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
 
     degraded = None
     if problems:
-        served = f"version {opened.path.name}" if opened.index is not None else "a rebuild from the seeds"
+        served = (f"version {opened.path.name}" if opened.index is not None and opened.path is not None
+                  else "a rebuild from the seeds")
         degraded = (f"{'; '.join(problems)}. Serving {served} plus {len(records)} write(s) replayed from the "
                     f"write log ({len(index.documents)} documents). The damaged files were left in place: "
                     f"inspect them, then run `python -m index repair` (or make any write) to publish a good version")

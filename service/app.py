@@ -160,9 +160,12 @@ def create_app(settings: Settings | None = None,
     index_sentences.set_function(lambda: len(holder.index.sentences) if holder.index else 0)
     index_documents.set_function(lambda: len(holder.index.documents) if holder.index else 0)
     # Benchmarks read these to prove a "cold" figure had no cache hits.
+    def cache_count(what: str) -> Callable[[], float]:
+        return lambda: getattr(holder.index.embedder, f"cache_{what}", 0) if holder.index else 0
+
     for what in ("hits", "misses"):
-        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start", registry=registry).set_function(
-            lambda what=what: getattr(holder.index.embedder, f"cache_{what}", 0) if holder.index else 0)
+        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start",
+              registry=registry).set_function(cache_count(what))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -37,6 +37,7 @@ class ClientLimiter:
         return cls(RateLimitItemPerMinute(n) if n > 0 else None)
 
     def _wait(self, client: str) -> float:
+        assert self.item is not None  # only called when a limit is set
         reset, _ = self.strategy.get_window_stats(self.item, client)
         return max(1.0, reset - time.time())
 
