@@ -24,6 +24,7 @@ import numpy as np
 
 from . import fusion
 from .analyze import has_hangul, morphemes
+from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (DocumentNotFoundError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
                      SeedConflictError)
@@ -311,10 +312,10 @@ class SentenceIndex:
             out[t] = self.stats.idf(df)
         return out
 
-    def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None
-                       ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None,
+                       idf: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         """BM25 (rows, scores) of each segment, over the rows its mask allows."""
-        idf = self.idf(terms)
+        idf = self.idf(terms) if idf is None else idf
         out = []
         for i, v in enumerate(self.segment_views):
             rows, scores = score_rows(v.segment.postings, terms, idf, self.stats)
@@ -325,8 +326,20 @@ class SentenceIndex:
             out.append((rows, scores))
         return out
 
+    def query(self, question: str, history: Sequence[str] | None = None) -> Query:
+        """The question as the backends need it (the vector is computed on first use)."""
+        text = self.query_text(question, history)
+        # Lexical coverage only means something for a Korean question; an English
+        # one is matched across languages by the dense model alone.
+        terms = morphemes(text) if has_hangul(text) else []
+        return Query(text, terms, self.idf(terms) if terms else {},
+                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32))
+
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
-               threshold: float | None = None, filters: Filters | None = None) -> SearchResult:
+               threshold: float | None = None, filters: Filters | None = None,
+               backend: SearchBackend | None = None) -> SearchResult:
+        """Cited sentences for ``question``. ``backend`` proposes the candidates (default:
+        this snapshot's own FAISS and postings); fusion and the verdict are the same for all."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQueryError("question is empty: ask a question with at least one character")
         if k < 1:
@@ -334,62 +347,18 @@ class SentenceIndex:
         threshold = self.threshold if threshold is None else threshold
         if self.stats.n_rows == 0:
             return SearchResult(question, False, [], 0.0)
+        query = self.query(question, history)
         # Filters act inside retrieval: both halves only ever see allowed rows,
         # so a narrow filter still fills the top-k.
-        masks = [v.mask(filters) for v in self.segment_views]
-        n_allowed = sum(v.live_rows if m is None else int(m.sum()) for v, m in zip(self.segment_views, masks))
-        if n_allowed == 0:
+        cands = (backend or LOCAL).candidates(self, query, max(50, 5 * k), filters)
+        if not cands.keys:
             return SearchResult(question, False, [], 0.0)
-        text = self.query_text(question, history)
-        # Lexical coverage only means something for a Korean question; an English
-        # one is matched across languages by the dense model alone.
-        terms = morphemes(text) if has_hangul(text) else []
-        qv = self.embedder.encode_queries([text])[0].astype(np.float32)
-        pool = min(n_allowed, max(50, 5 * k))
-
-        # candidates: (segment position, row) -> [cosine or nan, bm25]
-        seg_pos, rows_all, cos_all = [], [], []
-        for i, (v, m) in enumerate(zip(self.segment_views, masks)):
-            rows, cos = v.segment.dense.search(qv, pool, m)
-            seg_pos.append(np.full(len(rows), i, np.int64))
-            rows_all.append(rows)
-            cos_all.append(cos)
-        d_seg, d_rows, d_cos = np.concatenate(seg_pos), np.concatenate(rows_all), np.concatenate(cos_all)
-        top = np.argsort(-d_cos, kind="stable")[:pool]
-        cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
-
-        lex_of: dict[tuple[int, int], float] = {}
-        mass = 1.0
-        if terms:
-            per_seg = self.lexical_scores(terms, masks)
-            l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])
-            l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
-            l_sc = np.concatenate([s for _, s in per_seg])
-            for s, r, sc in zip(l_seg, l_rows, l_sc):
-                lex_of[(int(s), int(r))] = float(sc)
-            if len(l_sc):
-                best = np.argsort(-l_sc, kind="stable")[:pool]
-                for j in best:
-                    if l_sc[j] > 0:
-                        cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
-            idf = self.idf(terms)
-            mass = sum(idf[t] for t in terms) or 1.0
-        keys = list(cand)
-        cos = np.asarray([cand[key] for key in keys], np.float32)
-        # only the candidates BM25 alone found need their vector read back
-        for i, v in enumerate(self.segment_views):
-            idx = [j for j, (s, _) in enumerate(keys) if s == i and np.isnan(cos[j])]
-            if idx:
-                cos[idx] = v.segment.dense.cosine(np.asarray([keys[j][1] for j in idx], np.int64), qv)
-        coverage = None
-        if terms:
-            coverage = np.minimum(1.0, np.asarray([lex_of.get(key, 0.0) for key in keys], np.float32) / mass)
-        fused = fusion.fuse(cos, coverage)
+        coverage = np.minimum(1.0, cands.bm25 / query.mass) if query.terms else None
+        fused = fusion.fuse(cands.cosine, coverage)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, j in enumerate(order, start=1):
-            s_i, row = keys[int(j)]
-            s = self.segment_views[s_i].segment.sentence(row)
+            s = cands.sentence(cands.keys[int(j)])
             doc = self.documents[s.doc_id]
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(fused[j]), 4)))
