@@ -130,10 +130,10 @@ class NewsIndex:
         return news
 
     @classmethod
-    def of(cls, index: SentenceIndex, settings) -> "NewsIndex":
+    def of(cls, index: SentenceIndex, settings, backend: SearchBackend | None = None) -> "NewsIndex":
         """Serve an index built in memory; it is written to ``settings.data_dir`` at the first write."""
         return cls(IndexStore(settings.index_dir, getattr(settings, "wal_path", None)), index,
-                   max_document_chars=getattr(settings, "max_document_chars", None))
+                   max_document_chars=getattr(settings, "max_document_chars", None), backend=backend)
 
     def attach(self, backend: SearchBackend) -> None:
         """Search with ``backend`` from now on, after bringing it in step with the index."""
