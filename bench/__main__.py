@@ -192,6 +192,12 @@ def main() -> None:
 
         scale_main(sys.argv[2:])
         return
+    if sys.argv[1:2] == ["milvus"]:
+        sys.path.insert(0, str(ROOT))
+        from bench.milvus import main as milvus_main
+
+        milvus_main(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--clients", type=int, default=16)

@@ -238,7 +238,7 @@ class MilvusBackend:
         gone = [d for d in have if d not in want]
         todo = [d for d, h in want.items() if have.get(d) != h]
         if gone:
-            self.delete(gone)
+            self.delete(gone, flush=not todo)
         if todo:
             self.add(index, todo)
         log.info("Milvus collection %s in step with the store (%d documents written, %d removed) in %.1fs",
@@ -315,12 +315,22 @@ class MilvusBackend:
             self.client.delete(self.collection, filter=expr)
         missing = [d for d in doc_ids if d not in written]
         if missing:  # a document without sentences, or deleted meanwhile: no rows at all
-            self.delete(missing)
+            self.delete(missing, flush=False)
+        self._flush()
 
-    def delete(self, doc_ids: Sequence[str]) -> None:
+    def _flush(self) -> None:
+        # Milvus Lite scans unflushed rows in Python (measured: 2k rows, a dense search
+        # 140 ms before a flush, 17 ms after); a server seals segments by itself, and a
+        # flush per write there would only make small segments.
+        if not _is_server(self.uri):
+            self.client.flush(self.collection)
+
+    def delete(self, doc_ids: Sequence[str], flush: bool = True) -> None:
         ids = list(doc_ids)
         for a in range(0, len(ids), DELETE_BATCH):
             self.client.delete(self.collection, filter=f"doc_id in [{', '.join(quote(d) for d in ids[a:a + DELETE_BATCH])}]")
+        if flush:
+            self._flush()
 
     # ---------------------------------------------------------------- search
     def candidates(self, index: "SentenceIndex", query: Query, pool: int, filters: Filters | None) -> Candidates:
