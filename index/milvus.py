@@ -140,7 +140,7 @@ class MilvusBackend:
     name = "milvus"
 
     def __init__(self, uri: str, collection: str = "newsqa_sentences", *, token: str | None = None,
-                 db_name: str | None = None, dense_index: str = "FLAT"):
+                 db_name: str | None = None, dense_index: str = "FLAT", writer: bool = True):
         if not _is_server(uri) and not uri.endswith(".db"):
             raise InputError(f"NEWSQA_MILVUS_URI={uri!r}: a Milvus Lite file must end in .db, a server is "
                              f"http://host:19530")
@@ -151,7 +151,7 @@ class MilvusBackend:
         except ImportError:
             raise InputError("NEWSQA_BACKEND=milvus needs pymilvus and milvus-lite: "
                              "`pip install -r requirements.txt`") from None
-        self.uri, self.collection, self.dense_index = uri, collection, dense_index
+        self.uri, self.collection, self.dense_index, self.writer = uri, collection, dense_index, writer
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -171,7 +171,8 @@ class MilvusBackend:
     @classmethod
     def from_settings(cls, settings) -> "MilvusBackend":
         return cls(settings.milvus_target, settings.milvus_collection, token=settings.milvus_token,
-                   db_name=settings.milvus_db, dense_index=getattr(settings, "milvus_index", "FLAT"))
+                   db_name=settings.milvus_db, dense_index=getattr(settings, "milvus_index", "FLAT"),
+                   writer=getattr(settings, "milvus_writer", True))
 
     def close(self) -> None:
         self.client.close()
@@ -223,6 +224,14 @@ class MilvusBackend:
         missing, changed or gone are written."""
         t0 = time.perf_counter()
         meta = self._meta()
+        if not self.writer:
+            # a read replica: adopt the collection the writer keeps, change nothing
+            if meta is None or meta.get("embedder") != index.embedder.name or meta.get("schema") != SCHEMA_VERSION:
+                raise IndexMismatchError(
+                    f"Milvus collection {self.collection} at {self.uri} is missing or was built differently "
+                    f"({meta}): start the writer (NEWSQA_MILVUS_WRITER=true) first")
+            self._adopt(meta)
+            return
         if meta is not None and (meta.get("schema") != SCHEMA_VERSION or meta.get("embedder") != index.embedder.name
                                  or meta.get("dim") != index.embedder.dim):
             log.warning("Milvus collection %s was built differently (%s): rebuilding it from the local store",
@@ -298,6 +307,7 @@ class MilvusBackend:
     def add(self, index: "SentenceIndex", doc_ids: Sequence[str]) -> None:
         """Write the rows of ``doc_ids`` as ``index`` holds them, then remove their older versions."""
         self._require()
+        self._check_writer()
         batch: list[dict] = []
         written: dict[str, str] = {}
         for row in self.rows(index, doc_ids):
@@ -325,7 +335,13 @@ class MilvusBackend:
         if not _is_server(self.uri):
             self.client.flush(self.collection)
 
+    def _check_writer(self) -> None:
+        if not self.writer:
+            raise StorageError(f"this replica only reads Milvus collection {self.collection}: send writes to "
+                               f"the writer (NEWSQA_MILVUS_WRITER=true)")
+
     def delete(self, doc_ids: Sequence[str], flush: bool = True) -> None:
+        self._check_writer()
         ids = list(doc_ids)
         for a in range(0, len(ids), DELETE_BATCH):
             self.client.delete(self.collection, filter=f"doc_id in [{', '.join(quote(d) for d in ids[a:a + DELETE_BATCH])}]")

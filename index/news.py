@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Sequence
 
 from .backend import LOCAL, SearchBackend, open_backend
 from .engine import SentenceIndex
-from .errors import DocumentNotFoundError, InputError
+from .errors import DocumentNotFoundError, InputError, StorageError
 from .ingest import Article, Skipped, to_document
 from .segments import Segment, document_to_dict
 from .store import IndexStore
@@ -273,6 +273,9 @@ class NewsIndex:
     # -------------------------------------------------------------- internals
     @contextmanager
     def _writing(self):
+        if not getattr(self.backend, "writer", True):
+            raise StorageError(f"this replica reads the {self.backend.name} collection but does not write it: "
+                               f"send writes to the writer replica (NEWSQA_MILVUS_WRITER=true)")
         with self._lock:
             self.store.root.mkdir(parents=True, exist_ok=True)
             if self._lock_file is None:

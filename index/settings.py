@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     milvus_token: str | None = Field(None, description="user:password or an API key, for a server.")
     milvus_db: str | None = Field(None, description="Database name on a server (None: default).")
     milvus_collection: str = Field("newsqa_sentences", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+    milvus_writer: bool = Field(
+        True, description="Bring the collection in step with the store at start; false on read-only "
+                          "replicas, so that only the writer ever changes the collection.",
+    )
     milvus_index: Literal["FLAT", "HNSW", "IVF_SQ8"] = Field(
         "FLAT", description="Milvus dense index: FLAT is exact; HNSW or IVF_SQ8 for millions of rows."
     )

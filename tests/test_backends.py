@@ -244,6 +244,22 @@ def test_open_with_milvus_settings_and_reopen(tmp_path, seed_docs, monkeypatch):
     again.close()
 
 
+def test_read_replica_adopts_the_writers_collection(snapshot, lite_uri, tmp_path):
+    from index.errors import IndexMismatchError, StorageError
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with pytest.raises(IndexMismatchError, match="start the writer"):
+        MilvusBackend(lite_uri, name, writer=False).sync(snapshot)
+    writer = MilvusBackend(lite_uri, name)
+    writer.sync(snapshot)
+    reader = NewsIndex.of(snapshot, Settings(data_dir=tmp_path / "r"), backend=MilvusBackend(lite_uri, name, writer=False))
+    assert reader.search(QUESTIONS[0], k=1).hits[0].doc_id == "003_e4fd56b795545594"
+    with pytest.raises(StorageError, match="writer replica"):
+        reader.delete("003_e4fd56b795545594")
+    assert writer.count() == snapshot.stats.n_rows
+    writer.client.drop_collection(name)
+
+
 def test_settings_refuse_bad_backend_values(tmp_path):
     from pydantic import ValidationError
 
