@@ -140,7 +140,8 @@ class MilvusBackend:
     name = "milvus"
 
     def __init__(self, uri: str, collection: str = "newsqa_sentences", *, token: str | None = None,
-                 db_name: str | None = None, dense_index: str = "FLAT", writer: bool = True):
+                 db_name: str | None = None, dense_index: str = "FLAT", writer: bool = True,
+                 shards: int = 1):
         if not _is_server(uri) and not uri.endswith(".db"):
             raise InputError(f"NEWSQA_MILVUS_URI={uri!r}: a Milvus Lite file must end in .db, a server is "
                              f"http://host:19530")
@@ -152,6 +153,7 @@ class MilvusBackend:
             raise InputError("NEWSQA_BACKEND=milvus needs pymilvus and milvus-lite: "
                              "`pip install -r requirements.txt`") from None
         self.uri, self.collection, self.dense_index, self.writer = uri, collection, dense_index, writer
+        self.shards = shards
         kwargs: dict[str, Any] = {"uri": uri}
         if token:
             kwargs["token"] = token
@@ -172,7 +174,7 @@ class MilvusBackend:
     def from_settings(cls, settings) -> "MilvusBackend":
         return cls(settings.milvus_target, settings.milvus_collection, token=settings.milvus_token,
                    db_name=settings.milvus_db, dense_index=getattr(settings, "milvus_index", "FLAT"),
-                   writer=getattr(settings, "milvus_writer", True))
+                   writer=getattr(settings, "milvus_writer", True), shards=getattr(settings, "milvus_shards", 1))
 
     def close(self) -> None:
         self.client.close()
@@ -208,7 +210,7 @@ class MilvusBackend:
         params.add_index("dense", index_type=self.dense_index, metric_type="IP",
                          params=DENSE_INDEX_PARAMS[self.dense_index])
         params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
-        self.client.create_collection(self.collection, schema=s, index_params=params,
+        self.client.create_collection(self.collection, schema=s, index_params=params, num_shards=self.shards,
                                       properties={META_PROPERTY: json.dumps(meta)})
         log.info("created Milvus collection %s (%s)", self.collection, meta)
 

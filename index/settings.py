@@ -50,6 +50,7 @@ class Settings(BaseSettings):
         True, description="Bring the collection in step with the store at start; false on read-only "
                           "replicas, so that only the writer ever changes the collection.",
     )
+    milvus_shards: int = Field(1, ge=1, le=64, description="Shards of a new collection (write parallelism).")
     milvus_index: Literal["FLAT", "HNSW", "IVF_SQ8"] = Field(
         "FLAT", description="Milvus dense index: FLAT is exact; HNSW or IVF_SQ8 for millions of rows."
     )
