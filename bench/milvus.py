@@ -60,6 +60,9 @@ def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench milvus")
     ap.add_argument("--reviews", type=int, default=20_000)
     ap.add_argument("--models-dir", type=Path, default=None, help="real embedder for the query-embedding figure")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="threads for the e5 figures (1: what one replica core gets; 2 threads thrash "
+                         "on a shared 2-core box)")
     args = ap.parse_args(argv)
 
     from index.clean import load_documents
@@ -166,10 +169,13 @@ def main(argv: list[str]) -> None:
     if args.models_dir is not None:
         from index.embedder import load_embedder
 
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
         real = load_embedder(DEFAULT_MODEL, args.models_dir)
         real.encode_queries(["준비"])
         e = timed(lambda q: real.encode_queries([q]), qs, repeat=1)
-        print(f"real e5 query embedding (paid by both backends): p50 {pct(e, 50):.2f} ms, "
+        print(f"real e5 query embedding (paid by both backends, {args.torch_threads} thread(s)): p50 {pct(e, 50):.2f} ms, "
               f"p95 {pct(e, 95):.2f} ms (n={len(e)})")
         passages = [seg.sentence(r).text for r in range(0, min(seg.n_rows, 256))]
         t0 = time.perf_counter()
