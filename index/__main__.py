@@ -9,8 +9,8 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import logging
+import datetime
 import sys
 import time
 from pathlib import Path
@@ -37,17 +37,23 @@ def _settings(args) -> Settings:
         overrides["seeds_dir"] = Path(args.seeds)
     if getattr(args, "model", None):
         overrides["model"] = args.model
+    if getattr(args, "backend", None):
+        overrides["embedder_backend"] = args.backend
     return Settings(**overrides)
 
 
-def _open(settings: Settings, rebuild: bool = False, repair: bool = False):
+def _open(settings: Settings, rebuild: bool = False, repair: bool = False, query_only: bool = False):
     """The index, recovered: the newest verified version, plus the write log, plus changed seeds.
     A rebuild re-embeds every document and keeps every document added through the API."""
     from . import embedder as embedders
     from .store import IndexStore, recover
 
     t0 = time.perf_counter()
-    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=log.info)
+    # Builds embed in batches with every core; a single question needs one.
+    threads = settings.encoder_threads if query_only else 0
+    embedder = embedders.load_embedder(settings.model, settings.model_cache, log=log.info,
+                                       backend=settings.embedder_backend, threads=threads,
+                                       cache_size=settings.query_cache_size)
     log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
     store = IndexStore(settings.index_dir, settings.wal_path)
     result = recover(store, settings.seeds_dir, embedder, rebuild=rebuild, publish_degraded=repair or rebuild)
@@ -140,7 +146,7 @@ def cmd_prepare(args) -> int:
 
 def cmd_ask(args) -> int:
     settings = _settings(args)
-    index = _open(settings)
+    index = _open(settings, query_only=True)
     filters = Filters(args.published_from, args.published_to, tuple(args.source or ()), tuple(args.doc_id or ()))
     res = _searcher(settings, index).search(args.question, k=args.k, threshold=settings.answer_threshold,
                                             filters=filters)
@@ -176,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--data-dir", help="data directory (default: NEWSQA_DATA_DIR or ./data)")
         p.add_argument("--seeds", help="folder of .txt articles (default: NEWSQA_SEEDS_DIR or ./seeds)")
         p.add_argument("--model", help="sentence-transformers model name or path")
+        p.add_argument("--backend", choices=("onnx-int8", "onnx", "torch"),
+                       help="embedder backend (default: NEWSQA_EMBEDDER_BACKEND or onnx-int8)")
 
     p = sub.add_parser("build", help="build the index from a folder of .txt files")
     common(p)

@@ -42,6 +42,9 @@ def split_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Every index update re-derives the passages and terms of all sentences it keeps;
+# caching these pure functions makes a write cost only its new sentences.
+@lru_cache(maxsize=1 << 16)
 def respace(text: str) -> str:
     """A spacing-normalised copy ("날아오 르기" -> "날아오르기") used only for indexing."""
     with _lock:
@@ -106,13 +109,18 @@ def _content(tokens) -> list[str]:
 def document_terms(text: str) -> list[str]:
     """BM25 terms of an indexed sentence: its morphemes, plus those of its
     spacing-repaired copy where repair changes the analysis ("삼성전 자도")."""
+    return list(_document_terms(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _document_terms(text: str) -> tuple[str, ...]:
     terms = morphemes(text)
     seen = set(terms)
     for t in morphemes(respace(text)):
         if t not in seen:
             seen.add(t)
             terms.append(t)
-    return terms
+    return tuple(terms)
 
 
 def has_hangul(text: str) -> bool:

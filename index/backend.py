@@ -114,6 +114,75 @@ class LocalBackend:
         top = np.argsort(-d_cos, kind="stable")[:pool]
         cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
 
+        per_seg: list[tuple[np.ndarray, np.ndarray]] = []
+        if query.terms:
+            per_seg = index.lexical_scores(query.terms, masks, query.idf)
+            l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])
+            l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
+            l_sc = np.concatenate([sc for _, sc in per_seg])
+            if len(l_sc):
+                best = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
+                for j in best[np.argsort(-l_sc[best], kind="stable")]:
+                    if l_sc[j] > 0:
+                        cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
+        keys = list(cand)
+        cos = np.asarray([cand[key] for key in keys], np.float32)
+        seg_of = np.asarray([k[0] for k in keys], np.int64)
+        row_of = np.asarray([k[1] for k in keys], np.int64)
+        bm25 = np.zeros(len(keys), np.float32)
+        for i, v in enumerate(views):
+            idx = np.flatnonzero(seg_of == i)
+            if not len(idx):
+                continue
+            # only the candidates BM25 alone found need their vector read back
+            missing = idx[np.isnan(cos[idx])]
+            if len(missing):
+                cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
+            if query.terms:
+                rows, scores = per_seg[i]  # rows ascend (score_rows)
+                at = np.searchsorted(rows, row_of[idx])
+                found = at < len(rows)
+                found[found] &= rows[at[found]] == row_of[idx][found]
+                bm25[idx[found]] = scores[at[found]]
+        return Candidates(keys, cos, bm25, lambda key: views[key[0]].segment.sentence(key[1]))
+
+    def add(self, index: "SentenceIndex", doc_ids: Sequence[str]) -> None: ...
+
+    def delete(self, doc_ids: Sequence[str]) -> None: ...
+
+    def sync(self, index: "SentenceIndex") -> None: ...
+
+    def close(self) -> None: ...
+
+
+class LocalBackend:
+    """FAISS and the segment postings of the snapshot itself: the embedded default.
+
+    The segments *are* this backend's data, written and published by the store,
+    so ``add``, ``delete`` and ``sync`` have nothing left to do."""
+
+    name = "faiss"
+
+    def candidates(self, index: "SentenceIndex", query: Query, pool: int,
+                   filters: Filters | None) -> Candidates:
+        views = index.segment_views
+        masks = [v.mask(filters) for v in views]
+        n_allowed = sum(v.live_rows if m is None else int(m.sum()) for v, m in zip(views, masks))
+        if n_allowed == 0:
+            return Candidates.empty()
+        pool = min(n_allowed, pool)
+        qv = query.vector
+
+        seg_pos, rows_all, cos_all = [], [], []
+        for i, (v, m) in enumerate(zip(views, masks)):
+            rows, cos = v.segment.dense.search(qv, pool, m)
+            seg_pos.append(np.full(len(rows), i, np.int64))
+            rows_all.append(rows)
+            cos_all.append(cos)
+        d_seg, d_rows, d_cos = np.concatenate(seg_pos), np.concatenate(rows_all), np.concatenate(cos_all)
+        top = np.argsort(-d_cos, kind="stable")[:pool]
+        cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
+
         lex_of: dict[tuple[int, int], float] = {}
         if query.terms:
             per_seg = index.lexical_scores(query.terms, masks, idf=query.idf)

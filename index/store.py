@@ -167,7 +167,8 @@ class IndexStore:
         before = None
         try:
             for op, fields in records:
-                seq, size = self.wal.append(op, **fields)
+                # numbering continues above the served index's wal_seq even if the log was lost
+                seq, size = self.wal.append(op, after=index.wal_seq, **fields)
                 before = size if before is None else before
                 index.wal_seq = seq
         except OSError as e:
@@ -280,6 +281,9 @@ def recover(store: IndexStore, seeds_dir: Path, embedder: Embedder,
         state = _sync_seeds(DocSet({}, {}, set(), 0), seeds_dir)
     records, wal_problems = store.wal.after(state.wal_seq)
     problems += wal_problems
+    if state.wal_seq and not store.wal.path.is_file():
+        logger.warning("the write log %s is missing (the index holds writes up to #%d): nothing is lost now, "
+                       "but restore it from a backup if you have one", store.wal.path, state.wal_seq)
     if records:
         say(f"replaying {len(records)} write(s) from {store.wal.path}")
         state = apply(state, records)

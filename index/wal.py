@@ -91,11 +91,14 @@ class WriteLog:
         return self._seq
 
     # ------------------------------------------------------------- writing
-    def append(self, op: str, **fields) -> tuple[int, int]:
+    def append(self, op: str, after: int = 0, **fields) -> tuple[int, int]:
         """Append one record and fsync it. Returns (its seq, the file size before it),
-        the size being what ``truncate`` needs to take the record back."""
+        the size being what ``truncate`` needs to take the record back.
+
+        ``after``: the served index's ``wal_seq``; numbering continues above it even
+        if the log file was lost, so replay never skips a new record."""
         with self._lock:
-            seq = self._last_seq() + 1
+            seq = max(self._last_seq(), after) + 1
             rec = {"seq": seq, "op": op, **fields}
             rec["sha256"] = _digest(rec)
             line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")

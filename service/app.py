@@ -50,7 +50,10 @@ class IndexHolder:
         self.error: str | None = None
         self.embedder = embedder
         self.ready = threading.Event()
-        self._loader = loader or (lambda: NewsIndex.open(settings, self.embedder))
+        # direct: the ONNX encoder without importing torch/sentence-transformers (start-up time);
+        # one encoder thread per question suits concurrent queries.
+        self._loader = loader or (lambda: NewsIndex.open(settings, self.embedder, direct=True,
+                                                         threads=settings.encoder_threads))
         self.started = time.perf_counter()
         self.ready_after: float | None = None
         # where an index handed over by ``loader`` is published at the first write
@@ -141,6 +144,10 @@ def create_app(settings: Settings | None = None,
     index_documents = Gauge("newsqa_index_documents", "Documents in the served index", registry=registry)
     index_sentences.set_function(lambda: len(holder.index.sentences) if holder.index else 0)
     index_documents.set_function(lambda: len(holder.index.documents) if holder.index else 0)
+    # Benchmarks read these to prove a "cold" figure had no cache hits.
+    for what in ("hits", "misses"):
+        Gauge(f"newsqa_query_cache_{what}", f"Query-vector cache {what} since start", registry=registry).set_function(
+            lambda what=what: getattr(holder.index.embedder, f"cache_{what}", 0) if holder.index else 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -78,7 +78,7 @@ def test_load_refuses_another_embedder(index, tmp_path):
     class Other:
         name, dim = "other-model", 64
 
-    with pytest.raises(IndexMismatchError, match="python -m index build"):
+    with pytest.raises(IndexMismatchError, match="python -m index prepare.*NEWSQA_MODEL=fake-bigram-64"):
         SentenceIndex.load(path, Other())
 
 

@@ -188,22 +188,28 @@ def test_every_version_damaged_rebuilds_in_memory_without_loss(populated, tmp_pa
     assert sorted(p.name for p in store.version_paths()) == before  # nothing pruned or replaced
 
 
-def test_repair_command_publishes_a_good_version(populated, tmp_path):
+def _cli(data: Path, *argv: str) -> int:
+    from unittest import mock
+
     from index.__main__ import main
 
+    with mock.patch("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder()):
+        return main([*argv, "--data-dir", str(data), "--seeds", str(SEEDS)])
+
+
+def test_repair_command_publishes_a_good_version(populated, tmp_path):
     data, expected, store = _copy(populated, tmp_path)
     _truncate_sentences(store)
-    env = {"NEWSQA_DATA_DIR": str(data), "NEWSQA_SEEDS_DIR": str(SEEDS)}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        from unittest import mock
+    assert _cli(data, "repair") == 0
+    loaded = store.load(FakeEmbedder())
+    assert {d: loaded.documents[d].text for d in loaded.documents} == expected
 
-        with mock.patch("index.embedder.load_embedder", lambda *a, **k: FakeEmbedder()):
-            assert main(["repair"]) == 0
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+
+def test_build_command_keeps_api_documents(populated, tmp_path):
+    data, expected, store = _copy(populated, tmp_path)
+    before = _current(store)
+    assert _cli(data, "build") == 0
+    assert _current(store) != before  # a fresh version, every sentence re-embedded
     loaded = store.load(FakeEmbedder())
     assert {d: loaded.documents[d].text for d in loaded.documents} == expected
 
@@ -287,3 +293,17 @@ def test_write_log_full_disk_is_507(populated, tmp_path, monkeypatch):
         r = c.post("/documents", json={"doc_id": "api-full", "text": ADDED["api-kakao"] + " 추가."}, headers=AUTH)
         assert r.status_code == 507 and "disk is full" in r.json()["detail"]
         assert _snapshot(c) == expected
+
+
+def test_a_lost_write_log_does_not_restart_its_numbering(populated, tmp_path):
+    data, expected, store = _copy(populated, tmp_path)
+    store.wal.path.unlink()
+    with TestClient(_app(data)) as c:
+        _started(c)
+        assert c.post("/documents", json={"doc_id": "api-late", "text": ADDED["api-lg"] + " 후속."},
+                      headers=AUTH).status_code == 201
+        expected = _snapshot(c)
+    _drop_manifest(store)  # the version holding api-late is damaged: only the log still has it
+    with TestClient(_app(data)) as c:
+        assert _started(c)["status"] == "degraded"
+        assert _snapshot(c) == expected and "api-late" in expected

@@ -136,6 +136,8 @@ def test_rotated_forwarded_for_from_an_untrusted_client_is_still_limited(untrust
         for i in range(20):
             r = c.post("/ask", json={"question": "리벨리온"}, headers={"X-Forwarded-For": f"203.0.113.{i}"})
             codes.append(r.status_code)
+    print(f"\n20 requests with rotated X-Forwarded-For, untrusted client, limit 5/min: "
+          f"{codes.count(200)} x 200, {codes.count(429)} x 429")
     assert codes.count(200) <= 5 and codes.count(429) >= 15, codes
 
 
@@ -156,6 +158,7 @@ def test_wrong_tokens_are_throttled_per_client(untrusted):
         codes = [c.delete(f"/documents/x{i}", headers={"Authorization": f"Bearer guess-{i}"}).status_code
                  for i in range(10)]
         # at most 4 guesses a minute (one may have been spent by another test on this server)
+        print(f"\n10 wrong-token DELETEs, limit 4/min: {codes}")
         first_429 = codes.index(429)
         assert 3 <= first_429 <= 4 and set(codes[first_429:]) == {429}, codes
         r = c.delete("/documents/nope", headers={"Authorization": f"Bearer {TOKEN}"})
