@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -59,6 +60,8 @@ def timed(fn, items, repeat=2):
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench milvus")
     ap.add_argument("--reviews", type=int, default=20_000)
+    ap.add_argument("--uri", default=None, help="a Milvus server (http://host:19530); default: a temporary Milvus Lite file")
+    ap.add_argument("--token", default=None)
     ap.add_argument("--models-dir", type=Path, default=None, help="real embedder for the query-embedding figure")
     ap.add_argument("--torch-threads", type=int, default=1,
                     help="threads for the e5 figures (1: what one replica core gets; 2 threads thrash "
@@ -84,7 +87,9 @@ def main(argv: list[str]) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-milvus-"))
     try:
-        backend = MilvusBackend(str(tmp / "lite.db"), "bench")
+        backend = MilvusBackend(args.uri or str(tmp / "lite.db"), f"bench_{os.getpid()}", token=args.token)
+        if backend.client.has_collection(backend.collection):
+            backend.client.drop_collection(backend.collection)
         t0 = time.perf_counter()
         backend.sync(index)
         dt = time.perf_counter() - t0
@@ -124,7 +129,7 @@ def main(argv: list[str]) -> None:
         # texts in Milvus too: the same rows plus a VARCHAR of the sentence
         from pymilvus import DataType
 
-        c2 = "bench_text"
+        c2 = f"bench_text_{os.getpid()}"
         sch = backend.client.create_schema(auto_id=False)
         sch.add_field("id", DataType.VARCHAR, is_primary=True, max_length=160)
         sch.add_field("text", DataType.VARCHAR, max_length=65535)
@@ -162,6 +167,8 @@ def main(argv: list[str]) -> None:
               f"p50 {pct(lat[('id',)], 50):.2f} ms, returning texts p50 {pct(lat[('id', 'text')], 50):.2f} ms")
         print(f"texts in our store: documents.jsonl {(store / 'documents.jsonl').stat().st_size / 2**20:.1f} MiB "
               f"(whole documents, every offset valid), one sentence resolved in {local_us:.1f} µs")
+        backend.client.drop_collection(c2)
+        backend.client.drop_collection(backend.collection)
         backend.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
