@@ -2,6 +2,7 @@
 
 
 import json
+from collections import defaultdict
 import logging
 import math
 import threading
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Callable
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -29,8 +30,9 @@ from index.types import Filters
 
 from .config import ServiceSettings
 from .guard import ClientLimiter, RequestGuard, client_of, token_problem
-from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentPublic,
-                      DocumentsWritten, DocumentSummary, DocumentWritten, SentenceSpan, Status)
+from .schemas import (AskRequest, AskResponse, Citation, DocumentBatch, DocumentCreate, DocumentFacets,
+                      DocumentPublic, DocumentsPublic, DocumentsWritten, DocumentSummary, DocumentWritten,
+                      SentenceSpan, SourceCount, Status)
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER = Path(str(swagger_ui_path))
@@ -233,6 +235,11 @@ def create_app(settings: Settings | None = None,
             '<div id="swagger-ui"></div><script src="/docs-assets/swagger-ui-bundle.js"></script>'
             '<script src="/static/docs.js"></script></body></html>')
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        # Browsers ask for /favicon.ico whatever the page links; every modern one renders an SVG icon.
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     @app.post("/ask", response_model=AskResponse, summary="질문하기",
               responses={422: {"description": "잘못된 입력"}, 429: {"description": "요청이 너무 많음"},
                          503: {"description": "인덱스 로딩 중"}})
@@ -251,14 +258,42 @@ def create_app(settings: Settings | None = None,
             raise HTTPException(422, str(e)) from e
         return AskResponse(
             question=body.question, resolved_question=res.resolved_question, answered=res.answered, answer=res.answer,
-            citations=[Citation(**h.__dict__) for h in res.hits],
+            citations=[Citation(**h.__dict__, url=index.documents[h.doc_id].url) for h in res.hits],
             took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
 
-    @app.get("/documents", response_model=list[DocumentSummary], summary="문서 목록")
-    def documents(index: IndexDep) -> list[DocumentSummary]:
-        return [DocumentSummary(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source,
-                                n_sentences=len(index.sentences_of(d.doc_id))) for d in index.documents.values()]
+    def _summary(index: SentenceIndex, d) -> DocumentSummary:
+        return DocumentSummary(doc_id=d.doc_id, title=d.title, published=d.published, source=d.source, url=d.url,
+                               n_sentences=len(index.sentences_of(d.doc_id)))
+
+    @app.get("/documents", response_model=DocumentsPublic, summary="문서 목록 (최신순, 제목 검색, 페이지)")
+    def documents(index: IndexDep,
+                  offset: Annotated[int, Query(ge=0, description="건너뛸 문서 수")] = 0,
+                  limit: Annotated[int, Query(ge=1, le=100, description="한 번에 돌려받을 문서 수 (1–100)")] = 20,
+                  q: Annotated[str | None, Query(max_length=200, description="제목에 들어 있는 말 (띄어쓰기 무시)",
+                                                 examples=["일본"])] = None) -> DocumentsPublic:
+        docs = list(index.documents.values())
+        if q and q.strip():
+            # The scraped titles' spacing is unreliable ("삼성 전자"), so match without spaces.
+            needle = "".join(q.split()).casefold()
+            docs = [d for d in docs if needle in "".join(d.title.split()).casefold()]
+        docs.sort(key=lambda d: d.title)
+        docs.sort(key=lambda d: d.published or "", reverse=True)  # newest first, undated last
+        return DocumentsPublic(items=[_summary(index, d) for d in docs[offset:offset + limit]],
+                               total=len(docs), offset=offset, limit=limit)
+
+    @app.get("/documents/facets", response_model=DocumentFacets, summary="문서 범위: 출처와 날짜 구간")
+    def facets(index: IndexDep) -> DocumentFacets:
+        docs = index.documents.values()
+        dates = sorted(d.published for d in docs if d.published)
+        counts: dict[str, int] = defaultdict(int)
+        for d in docs:
+            if d.source:
+                counts[d.source] += 1
+        sources = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return DocumentFacets(n_documents=len(index.documents), published_min=dates[0] if dates else None,
+                              published_max=dates[-1] if dates else None,
+                              sources=[SourceCount(source=k, n_documents=n) for k, n in sources])
 
     @app.get("/documents/{doc_id}", response_model=DocumentPublic, summary="문서 본문과 문장 오프셋",
              responses={404: {"description": "없는 문서"}})

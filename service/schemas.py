@@ -98,6 +98,7 @@ class Citation(BaseModel):
     score: float
     answer_start: int | None = Field(None, description="답이 되는 구절의 시작 오프셋 (문장 안, 문서 text 기준)")
     answer_end: int | None = Field(None, description="답이 되는 구절의 끝 오프셋 (미포함)")
+    url: str | None = Field(None, description="원문 기사 주소 (문서에 있을 때)")
 
 
 class AskResponse(BaseModel):
@@ -114,7 +115,31 @@ class DocumentSummary(BaseModel):
     title: str
     published: str | None
     source: str | None
+    url: str | None = Field(None, description="원문 기사 주소")
     n_sentences: int
+
+
+class DocumentsPublic(BaseModel):
+    """One page of the document list, newest first."""
+
+    items: list[DocumentSummary]
+    total: int = Field(description="검색 조건에 맞는 문서 수 (페이지와 무관)")
+    offset: int
+    limit: int
+
+
+class SourceCount(BaseModel):
+    source: str
+    n_documents: int
+
+
+class DocumentFacets(BaseModel):
+    """What the corpus covers: for the page's filters and its "no answer" note."""
+
+    n_documents: int
+    published_min: str | None = Field(description="가장 이른 기사 날짜 (YYYY-MM-DD)")
+    published_max: str | None = Field(description="가장 늦은 기사 날짜 (YYYY-MM-DD)")
+    sources: list[SourceCount] = Field(description="출처별 문서 수, 많은 순")
 
 
 class SentenceSpan(BaseModel):
@@ -154,7 +179,8 @@ class DocumentCreate(BaseModel):
     title: str | None = Field(None, max_length=300)
     published: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")
     source: str | None = Field(None, max_length=300)
-    url: str | None = Field(None, max_length=2000, pattern=r"^https?://", description="원문 기사 주소 (http/https)")
+    url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$",
+                            description="원문 기사 주소 (http:// 또는 https://)")
     text: str = Field(..., min_length=1, description="기사 본문 (일반 텍스트 또는 HTML 페이지)")
 
     @field_validator("text")
@@ -169,6 +195,13 @@ class DocumentCreate(BaseModel):
     @classmethod
     def _clean_line(cls, v: str | None, info) -> str | None:
         return None if v is None else check_chars(v, info.field_name, "")
+
+    @field_validator("doc_id")
+    @classmethod
+    def _not_a_route(cls, v: str | None) -> str | None:
+        if v == "facets":
+            raise ValueError("doc_id 'facets' is taken by GET /documents/facets: choose another id")
+        return v
 
 
 class DocumentWritten(BaseModel):

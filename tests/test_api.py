@@ -63,11 +63,71 @@ def test_history_is_accepted(client):
 
 
 def test_documents_list_and_detail(client):
-    docs = client.get("/documents").json()
-    assert len(docs) == 5
-    assert set(docs[0]) == {"doc_id", "title", "published", "source", "n_sentences"}
+    body = client.get("/documents").json()
+    assert set(body) == {"items", "total", "offset", "limit"}
+    assert body["total"] == 5 and body["offset"] == 0 and body["limit"] == 20 and len(body["items"]) == 5
+    docs = body["items"]
+    assert set(docs[0]) == {"doc_id", "title", "published", "source", "url", "n_sentences"}
+    dated = [d["published"] for d in docs if d["published"]]
+    assert dated == sorted(dated, reverse=True) and docs[-1]["published"] is None  # newest first, undated last
     detail = client.get(f"/documents/{docs[0]['doc_id']}").json()
     assert len(detail["sentences"]) == docs[0]["n_sentences"]
+
+
+def test_documents_are_paginated(client):
+    everything = [d["doc_id"] for d in client.get("/documents").json()["items"]]
+    pages = [client.get("/documents", params={"offset": o, "limit": 2}).json() for o in (0, 2, 4)]
+    assert [len(p["items"]) for p in pages] == [2, 2, 1] and {p["total"] for p in pages} == {5}
+    assert [d["doc_id"] for p in pages for d in p["items"]] == everything
+    assert client.get("/documents", params={"offset": 10}).json()["items"] == []
+
+
+def test_documents_title_search_ignores_spacing_and_case(client):
+    body = client.get("/documents", params={"q": "일본의 딜 레마"}).json()
+    assert body["total"] == 1 and body["items"][0]["doc_id"] == "000_43c50d81bab253fa"
+    assert {d["doc_id"] for d in client.get("/documents", params={"q": "일본"}).json()["items"]} == {
+        "000_43c50d81bab253fa", "003_e4fd56b795545594"}
+    assert client.get("/documents", params={"q": "ai"}).json()["total"] == 2  # "AI" in two titles
+    assert client.get("/documents", params={"q": "비트코인"}).json() == {"items": [], "total": 0, "offset": 0,
+                                                                       "limit": 20}
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"limit": 0}, "query.limit"), ({"limit": 101}, "query.limit"), ({"offset": -1}, "query.offset"),
+    ({"q": "가" * 201}, "query.q"),
+])
+def test_documents_bad_page_is_422(client, params, fragment):
+    r = client.get("/documents", params=params)
+    assert r.status_code == 422 and fragment in r.json()["detail"]
+
+
+def test_documents_facets(client):
+    body = client.get("/documents/facets").json()
+    assert body["n_documents"] == 5
+    assert (body["published_min"], body["published_max"]) == ("2025-08-25", "2026-01-07")
+    assert body["sources"] == [{"source": "김영욱 연구원", "n_documents": 1},
+                               {"source": "정지은/최지희/고은이 기자 jeong@hankyung.com", "n_documents": 1}]
+
+
+def test_document_url_round_trip(tmp_path, fake_index):
+    with _client(tmp_path, fake_index, write_token="t") as c:
+        _wait_ready(c)
+        auth = {"Authorization": "Bearer t"}
+        text = "퀀텀칩은 부산에 첫 연구소를 열었다. 회사는 내년 양산을 목표로 한다."
+        r = c.post("/documents", json={"doc_id": "linked", "url": "https://news.example/a/1", "text": text},
+                   headers=auth)
+        assert r.status_code == 201 and r.json()["url"] == "https://news.example/a/1"
+        assert c.get("/documents/linked").json()["url"] == "https://news.example/a/1"
+        assert c.get("/documents", params={"q": "퀀텀칩"}).json()["items"][0]["url"] == "https://news.example/a/1"
+        r = c.post("/documents", json={"url": "javascript:alert(1)", "text": text}, headers=auth)
+        assert r.status_code == 422 and "url" in r.json()["detail"]
+        r = c.post("/documents", json={"doc_id": "facets", "text": text}, headers=auth)
+        assert r.status_code == 422 and "GET /documents/facets" in r.json()["detail"]
+
+
+def test_favicon_is_served(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml") and b"<svg" in r.content
 
 
 def test_unknown_document_is_404(client):

@@ -51,7 +51,7 @@ def _started(client: TestClient) -> dict:
 
 
 def _snapshot(client: TestClient) -> dict[str, str]:
-    ids = [d["doc_id"] for d in client.get("/documents").json()]
+    ids = [d["doc_id"] for d in client.get("/documents", params={"limit": 100}).json()["items"]]
     return {i: client.get(f"/documents/{i}").json()["text"] for i in ids}
 
 

@@ -239,7 +239,7 @@ def test_concurrent_writers_and_readers_cite_correctly(client):
     for t in readers:
         t.join()
     assert not failures, failures[:5]
-    docs = {d["doc_id"] for d in client.get("/documents").json()}
+    docs = {d["doc_id"] for d in client.get("/documents", params={"limit": 100}).json()["items"]}
     assert {f"w{w}-b{i}-{j}" for w in range(2) for i in range(3) for j in range(3)} <= docs
     assert not any(f"w{w}-{i}" in docs for w in range(2) for i in range(3))
     assert client.get("/documents/w0-b0-0").json()["url"] == "https://example.com/a"
@@ -254,7 +254,7 @@ def test_batch_limits_and_errors(client):
     assert r.status_code == 422 and "published" in r.json()["detail"]
     r = client.post("/documents", json={"documents": [{"text": ARTICLE}, {"text": "가" * 5001}]}, headers=AUTH)
     assert r.status_code == 413 and "documents.1" in r.json()["detail"]
-    assert client.get("/documents").status_code == 200 and len(client.get("/documents").json()) == 5
+    assert client.get("/documents").json()["total"] == 5
 
 
 @pytest.mark.parametrize("filters", [{"published_from": "2030-01-01"}, {"sources": ["없는 출처"]},

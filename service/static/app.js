@@ -1,28 +1,35 @@
 /* 한국 뉴스 Q&A — chat page.
  *
- * Plain DOM code, no framework. Every piece of server data (questions, answers,
- * titles, article text, error details) is inserted with textContent or text nodes,
- * never as HTML. The page runs under a strict CSP, so there is no inline script,
- * no inline style and no inline event handler anywhere.
+ * Plain DOM code, no framework. Server data (questions, answers, titles, article text, error details) is inserted
+ * with textContent or text nodes, never as HTML. The page runs under a strict CSP: no inline script, style or
+ * event handler anywhere.
  */
 "use strict";
 
 (function () {
   const TOP_K = 5;
   const HISTORY_MAX = 10;
-  const ASK_TIMEOUT_MS = 60000;
-  const DOC_TIMEOUT_MS = 30000;
-  const WIDE_QUERY = "(min-width: 900px)";
+  const QUESTION_MAX = 500;
+  const DOCS_PAGE = 5;
+  const MAX_TURNS = 30;
+  const TIMEOUT_MS = 30000;
+  const STORE_KEY = "newsqa.conversation.v1";
+  const wide = window.matchMedia("(min-width: 900px)");
 
   const state = {
     busy: false,
-    questions: [],          // earlier questions of this conversation (answered by the server)
-    docs: new Map(),        // doc_id -> Promise<document>
-    openToken: 0,           // guards against out-of-order document loads
-    lastTrigger: null,      // citation card that opened the source view
+    turns: [],            // [{question, data, scope}] of this conversation, kept in localStorage
+    docs: new Map(),      // doc_id -> Promise<document>
+    coverage: null,       // Promise<{facets, titles}>
+    panel: null,          // the open <aside>, if any
+    trigger: null,        // what opened it, to give focus back
+    openToken: 0,         // drops document loads that finished after another was opened
+    docsToken: 0,
+    docsOffset: 0,
+    seq: 0,
+    wasOver: false,
     statusTimer: 0,
   };
-
   let els = null;
 
   // ---------------------------------------------------------------- helpers
@@ -34,293 +41,268 @@
     return node;
   }
 
-  function prefersReducedMotion() {
-    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  function button(text, className) {
+    const b = make("button", className, text);
+    b.type = "button";
+    return b;
   }
 
-  function isWide() {
-    return window.matchMedia ? window.matchMedia(WIDE_QUERY).matches : true;
+  function dateNode(published) {
+    if (!published) return make("span", "is-missing", "날짜 없음");
+    const t = make("time", null, published);
+    t.dateTime = published;
+    return t;
   }
 
-  function dateText(published) {
-    return typeof published === "string" && published.trim() ? published.trim() : "날짜 없음";
+  /** Words for a citation score; 0.40 is the calibrated answer threshold of the engine. */
+  function confidence(score) {
+    const level = score >= 0.6 ? ["high", "높음"] : score >= 0.4 ? ["mid", "보통"] : ["low", "낮음"];
+    const node = make("span", "confidence", "관련도 " + level[1]);
+    node.dataset.level = level[0];
+    return node;
   }
 
-  function dateNode(published, className) {
-    if (typeof published === "string" && published.trim()) {
-      const t = make("time", className, published.trim());
-      t.dateTime = published.trim();
-      return t;
+  function motion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  }
+
+  function permalink(docId, sentence) {
+    const p = new URLSearchParams({ doc: docId });
+    if (sentence !== undefined && sentence !== null) p.set("s", String(sentence));
+    return "#" + p.toString();
+  }
+
+  /**
+   * `text` (which starts at document offset `base`) as nodes, with the answer phrase [aStart, aEnd) marked.
+   * Offsets are Python code points, so slice with Array.from, not UTF-16 units.
+   */
+  function withPhrase(text, base, aStart, aEnd) {
+    if (aStart === null || aStart === undefined) return [document.createTextNode(text)];
+    const cps = Array.from(text);
+    const phrase = make("mark", "phrase", cps.slice(aStart - base, aEnd - base).join(""));
+    return [document.createTextNode(cps.slice(0, aStart - base).join("")), phrase,
+      document.createTextNode(cps.slice(aEnd - base).join(""))];
+  }
+
+  // ---------------------------------------------------------------- the API
+
+  const FIELDS = { question: "질문", top_k: "인용 수", history: "이전 질문", published_from: "시작 날짜",
+    published_to: "끝 날짜", sources: "출처", doc_ids: "문서" };
+
+  /** The 422's `errors` in Korean, for the fields this page sends. */
+  function koreanProblems(body) {
+    if (!body.errors) return body.detail || "";
+    return body.errors.map(function (e) {
+      const field = e.loc[1];
+      if (field === "question") {
+        return e.type === "string_too_long" ? "질문은 " + QUESTION_MAX + "자까지 보낼 수 있습니다. 줄여서 다시 보내 주세요."
+          : "질문을 입력해 주세요.";
+      }
+      if (field === "published_from" || field === "published_to") {
+        return FIELDS[field] + "는 2025-08-25처럼 달력에 있는 날짜여야 합니다.";
+      }
+      if (field === undefined) return "시작 날짜가 끝 날짜보다 늦습니다. 두 날짜를 바꿔 주세요.";
+      if (field === "history") return "이전 질문이 너무 많거나 깁니다. ‘새 대화’로 다시 시작해 주세요.";
+      return (FIELDS[field] || field) + " 값을 확인해 주세요.";
+    }).join(" ");
+  }
+
+  function failureOf(status, body, retryAfter) {
+    const wait = parseInt(retryAfter, 10) || 0;
+    const later = wait ? " " + wait + "초 후에 다시 시도해 주세요." : " 잠시 후 다시 시도해 주세요.";
+    const f = { status: status, wait: wait, retryable: true, detail: body.detail || "" };
+    if (status === 422) {
+      return Object.assign(f, { title: "입력을 확인해 주세요.", detail: koreanProblems(body), retryable: false });
     }
-    return make("span", className + " is-missing", "날짜 없음");
+    if (status === 404) return Object.assign(f, { title: "문서를 찾을 수 없습니다.", retryable: false });
+    if (status === 413) return Object.assign(f, { title: "요청이 너무 큽니다. 줄여서 다시 보내 주세요.", retryable: false });
+    if (status === 429) return Object.assign(f, { title: "요청이 너무 많습니다." + later });
+    if (status === 503) return Object.assign(f, { title: "서버가 아직 준비 중입니다." + later });
+    return Object.assign(f, { title: "서버 오류가 발생했습니다 (HTTP " + status + ")." + later });
   }
 
-  function scoreText(score) {
-    const n = typeof score === "number" ? score : Number(score);
-    return Number.isFinite(n) ? n.toFixed(3) : "–";
-  }
-
-  /** Human text for a FastAPI `detail`: a string, or a list of {loc, msg, ...} objects. */
-  function detailText(detail) {
-    if (detail === undefined || detail === null) return "";
-    if (typeof detail === "string") return detail;
-    if (Array.isArray(detail)) {
-      return detail.map(function (d) {
-        if (d && typeof d === "object") {
-          const loc = Array.isArray(d.loc) ? d.loc.filter(function (p) { return p !== "body"; }).join(".") : "";
-          const msg = typeof d.msg === "string" ? d.msg : safeJson(d);
-          return loc ? loc + ": " + msg : msg;
-        }
-        return String(d);
-      }).filter(Boolean).join("; ");
-    }
-    if (typeof detail === "object" && typeof detail.msg === "string") return detail.msg;
-    return safeJson(detail);
-  }
-
-  function safeJson(value) {
-    try { return JSON.stringify(value); } catch (e) { return String(value); }
-  }
-
-  /** Seconds from a Retry-After header (delta-seconds or HTTP date), or null. */
-  function retryAfterSeconds(value) {
-    if (!value) return null;
-    const s = String(value).trim();
-    if (/^\d+$/.test(s)) return parseInt(s, 10);
-    const t = Date.parse(s);
-    if (!Number.isNaN(t)) return Math.max(0, Math.ceil((t - Date.now()) / 1000));
-    return null;
-  }
-
-  async function readBody(res) {
-    let raw = "";
-    try { raw = await res.text(); } catch (e) { raw = ""; }
-    if (!raw) return { json: null, raw: "" };
-    try { return { json: JSON.parse(raw), raw: raw }; } catch (e) { return { json: null, raw: raw }; }
-  }
-
-  /** A readable Korean description of a failed HTTP response. */
-  function describeFailure(status, body, headers, what) {
-    let detail = "";
-    if (body.json && typeof body.json === "object" && "detail" in body.json) {
-      detail = detailText(body.json.detail);
-    } else if (body.raw) {
-      detail = body.raw.replace(/\s+/g, " ").trim().slice(0, 300);
-    }
-    const wait = retryAfterSeconds(headers && headers.get("Retry-After"));
-    const later = wait !== null ? " " + wait + "초 후에 다시 시도해 주세요." : " 잠시 후 다시 시도해 주세요.";
-    let title;
-    let retryable = true;
-    if (status === 422 || status === 400) {
-      title = what === "doc" ? "문서 요청이 올바르지 않습니다." : "질문을 처리할 수 없습니다. 입력 내용을 확인해 주세요.";
-      retryable = false;
-    } else if (status === 404) {
-      title = what === "doc" ? "문서를 찾을 수 없습니다." : "요청한 주소를 찾을 수 없습니다 (HTTP 404).";
-      retryable = false;
-    } else if (status === 413) {
-      title = "질문이 너무 깁니다. 줄여서 다시 보내 주세요.";
-      retryable = false;
-    } else if (status === 429) {
-      title = "요청이 너무 많습니다." + later;
-    } else if (status === 503) {
-      title = "서버가 아직 준비 중입니다 (HTTP 503)." + later;
-    } else if (status >= 500) {
-      title = "서버 오류가 발생했습니다 (HTTP " + status + ")." + later;
-    } else {
-      title = "요청이 실패했습니다 (HTTP " + status + ").";
-    }
-    return { title: title, detail: detail, retryable: retryable, wait: wait, status: status };
-  }
-
-  function networkFailure(err) {
-    if (err && err.name === "AbortError") {
-      return { title: "응답 시간이 초과되었습니다. 잠시 후 다시 시도해 주세요.", detail: "", retryable: true, wait: null, status: 0 };
-    }
-    return {
-      title: "서버에 연결할 수 없습니다. 네트워크 상태를 확인한 뒤 다시 시도해 주세요.",
-      detail: err && err.message ? String(err.message) : "",
-      retryable: true, wait: null, status: 0,
-    };
-  }
-
-  async function fetchWithTimeout(url, options, timeoutMs) {
+  /** JSON from the API, or throws a failure {title, detail, retryable, wait, status}. */
+  async function api(url, options) {
     const controller = new AbortController();
-    const timer = window.setTimeout(function () { controller.abort(); }, timeoutMs);
+    const timer = window.setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    let res;
     try {
-      return await fetch(url, Object.assign({}, options, { signal: controller.signal, credentials: "same-origin" }));
+      res = await fetch(url, Object.assign({ signal: controller.signal }, options));
+    } catch (err) {
+      throw { status: 0, wait: 0, retryable: true, detail: "",
+        title: err.name === "AbortError" ? "응답 시간이 초과되었습니다. 잠시 후 다시 시도해 주세요."
+          : "서버에 연결할 수 없습니다. 네트워크를 확인한 뒤 다시 시도해 주세요." };
     } finally {
       window.clearTimeout(timer);
     }
+    const body = await res.json().catch(function () { return {}; });  // a proxy's HTML error page
+    if (!res.ok) throw failureOf(res.status, body, res.headers.get("Retry-After"));
+    return body;
+  }
+
+  function loadDocument(docId) {
+    if (!state.docs.has(docId)) {
+      const promise = api("/documents/" + encodeURIComponent(docId));
+      promise.catch(function () { state.docs.delete(docId); });
+      state.docs.set(docId, promise);
+    }
+    return state.docs.get(docId);
+  }
+
+  /** What the corpus covers: for the filters, the documents panel and "no answer". Retried after a failure. */
+  function coverage() {
+    if (!state.coverage) {
+      state.coverage = Promise.all([api("/documents/facets"), api("/documents?limit=3")]).then(function (r) {
+        fillFilters(r[0]);
+        const c = { facets: r[0], titles: r[1].items.map(function (d) { return "「" + d.title + "」"; }) };
+        els.docsCoverage.textContent = coverageText(c);
+        return c;
+      });
+      state.coverage.catch(function () { state.coverage = null; });
+    }
+    return state.coverage;
+  }
+
+  function coverageText(c) {
+    const f = c.facets;
+    const span = f.published_min ? " (" + f.published_min + " ~ " + f.published_max + ")" : "";
+    const more = f.n_documents > c.titles.length ? " 외 " + (f.n_documents - c.titles.length) + "건" : "";
+    return "기사 " + f.n_documents + "건" + span + "에서만 답을 찾습니다. 최근 기사: " + c.titles.join(", ") + more + ".";
+  }
+
+  // ---------------------------------------------------------------- filters
+
+  function fillFilters(facets) {
+    facets.sources.forEach(function (s) {
+      const option = make("option", null, s.source + " (" + s.n_documents + ")");
+      option.value = s.source;
+      els.filterSource.append(option);
+    });
+    [els.filterFrom, els.filterTo].forEach(function (input) {
+      if (facets.published_min) { input.min = facets.published_min; input.max = facets.published_max; }
+    });
+  }
+
+  function filters() {
+    const f = {};
+    if (els.filterFrom.value) f.published_from = els.filterFrom.value;
+    if (els.filterTo.value) f.published_to = els.filterTo.value;
+    if (els.filterSource.value) f.sources = [els.filterSource.value];
+    return f;
+  }
+
+  function scopeText() {
+    const parts = [];
+    const from = els.filterFrom.value, to = els.filterTo.value;
+    if (from || to) parts.push((from || "처음") + " ~ " + (to || "최근"));
+    if (els.filterSource.value) parts.push(els.filterSource.value);
+    return parts.join(", ");
+  }
+
+  function updateScope() {
+    els.filterSummary.textContent = scopeText() || "모든 기사";
   }
 
   // ---------------------------------------------------------------- thread
 
-  function removeWelcome() {
-    const w = els.thread.querySelector(".welcome");
-    if (w) w.remove();
+  function citationItem(c, kind) {
+    const li = make("li", "citation " + kind);
+    li.dataset.docId = c.doc_id;
+    li.dataset.start = String(c.start);
+    li.dataset.end = String(c.end);
+    li.dataset.sentence = String(c.sentence_index);
+    const rank = make("span", "citation-rank", c.rank);
+    rank.setAttribute("aria-hidden", "true");
+
+    const body = make("div", "citation-body");
+    const text = make("p", "citation-text");
+    text.append.apply(text, withPhrase(c.text, c.start, c.answer_start, c.answer_end));
+    const meta = make("p", "citation-meta");
+    meta.append(make("span", "citation-title", c.title), dateNode(c.published), confidence(c.score));
+
+    const actions = make("div", "citation-actions");
+    const open = button("원문 보기", "pill small");
+    open.addEventListener("click", function () { openSource(c.doc_id, c, open); setActiveCard(li); });
+    const copy = button("복사", "pill small");
+    copy.addEventListener("click", function () { copyCitation(c, copy); });
+    const link = make("a", "pill small", "링크");
+    link.href = permalink(c.doc_id, c.sentence_index);
+    link.title = "원문에서 이 문장을 여는 주소";
+    actions.append(open, copy, link);
+    if (c.url) actions.append(externalLink(c.url));
+
+    body.append(text, meta, actions);
+    li.append(rank, body);
+    return li;
   }
 
-  function scrollThread(node, align) {
-    const wrap = els.threadWrap;
-    const behavior = prefersReducedMotion() ? "auto" : "smooth";
-    let top = wrap.scrollHeight;
-    if (node && align === "start") {
-      const offset = node.getBoundingClientRect().top - wrap.getBoundingClientRect().top;
-      top = wrap.scrollTop + offset - 12;
-    }
-    wrap.scrollTo({ top: Math.max(0, top), behavior: behavior });
-  }
-
-  function appendUserBubble(question) {
-    const item = make("div", "message user");
-    item.append(make("p", "visually-hidden", "내 질문:"));
-    item.append(make("p", "bubble", question));
-    els.thread.append(item);
-    return item;
-  }
-
-  function appendPending() {
-    const p = make("div", "pending");
-    p.id = "pending";
-    const dots = make("span", "pending-dots");
-    dots.setAttribute("aria-hidden", "true");
-    dots.append(make("span"), make("span"), make("span"));
-    p.append(dots, make("span", "pending-text", "찾는 중…"));
-    els.thread.append(p);
-    return p;
-  }
-
-  function separator() {
-    const sep = make("span", "citation-sep", "·");
-    sep.setAttribute("aria-hidden", "true");
-    return sep;
-  }
-
-  function citationCard(c, kind) {
-    const card = make("button", "citation" + (kind ? " " + kind : ""));
-    card.type = "button";
-    const rank = Number.isFinite(Number(c.rank)) ? String(c.rank) : "";
-    const title = typeof c.title === "string" && c.title.trim() ? c.title : "제목 없음";
-    card.dataset.docId = c.doc_id === undefined || c.doc_id === null ? "" : String(c.doc_id);
-    card.dataset.start = String(c.start);
-    card.dataset.end = String(c.end);
-    card.dataset.rank = rank;
-    if (c.sentence_index !== undefined && c.sentence_index !== null) card.dataset.sentenceIndex = String(c.sentence_index);
-    card.title = "원문에서 이 문장 보기";
-
-    const rankEl = make("span", "citation-rank");
-    rankEl.append(make("span", "visually-hidden", "순위 "), document.createTextNode(rank));
-
-    const body = make("span", "citation-body");
-    if (kind === "primary") body.append(make("span", "citation-badge", "답변"));
-    body.append(make("span", "citation-text", typeof c.text === "string" ? c.text : ""));
-
-    const meta = make("span", "citation-meta");
-    meta.append(
-      make("span", "citation-title", title), separator(),
-      dateNode(c.published, "citation-date"), separator(),
-      make("span", "citation-score", "점수 " + scoreText(c.score))
-    );
-    body.append(meta);
-
-    card.append(rankEl, body);
-    card.addEventListener("click", function () { openSource(card, c); });
-    return card;
+  function externalLink(url) {
+    const a = make("a", "pill small external", "원문 기사 ↗");
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    return a;
   }
 
   function citationList(citations, kind) {
-    const list = make("ol", "citations " + kind);
-    citations.forEach(function (c) {
-      const li = make("li", "citation-item");
-      li.append(citationCard(c, kind));
-      list.append(li);
-    });
+    const list = make("ol", "citations");
+    list.start = citations.length ? citations[0].rank : 1;
+    citations.forEach(function (c) { list.append(citationItem(c, kind)); });
     return list;
   }
 
-  function sortedCitations(data) {
-    if (!Array.isArray(data.citations)) return [];
-    return data.citations
-      .filter(function (c) { return c && typeof c === "object"; })
-      .map(function (c, i) { return { c: c, i: i }; })
-      .sort(function (a, b) {
-        const ra = Number(a.c.rank), rb = Number(b.c.rank);
-        const fa = Number.isFinite(ra), fb = Number.isFinite(rb);
-        if (fa && fb && ra !== rb) return ra - rb;
-        if (fa !== fb) return fa ? -1 : 1;
-        return a.i - b.i;
-      })
-      .map(function (x) { return x.c; });
+  function renderAnswer(turn) {
+    const data = turn.data;
+    const block = make("article", "answer");
+    block.dataset.answered = String(data.answered);
+    const label = make("h2", data.answered ? "answer-label" : "no-answer",
+      data.answered ? "답변" : "관련 문장을 찾지 못했습니다");
+    label.id = "answer-" + (++state.seq);
+    block.setAttribute("aria-labelledby", label.id);
+    block.append(label);
+    if (data.resolved_question && data.resolved_question !== data.question) {
+      block.append(make("p", "resolved", "검색한 질문: " + data.resolved_question));
+    }
+    const cits = data.citations;
+    if (data.answered) {
+      block.append(citationList(cits.slice(0, 1), "primary"));
+      if (cits.length > 1) block.append(make("h3", "muted-label", "다른 근거"), citationList(cits.slice(1), "support"));
+    } else {
+      block.append(noAnswerNote(turn.scope));
+      if (cits.length) block.append(make("h3", "muted-label", "가까운 문장"), citationList(cits, "near"));
+    }
+    block.append(make("p", "answer-foot", "검색 " + Math.round(data.took_ms) + " ms"));
+    return block;
   }
 
-  function renderAnswer(data) {
-    const answered = data.answered === true;
-    const block = make("article", "answer");
-    block.dataset.answered = answered ? "true" : "false";
-    const cits = sortedCitations(data);
-
-    if (answered) {
-      block.setAttribute("aria-label", "답변");
-      block.append(make("p", "answer-label", "답변"));
-      const primary = cits[0];
-      if (typeof data.answer === "string" && data.answer && (!primary || data.answer !== primary.text)) {
-        block.append(make("p", "answer-text", data.answer));
-      }
-      if (primary) {
-        block.append(citationList([primary], "primary"));
-      }
-      if (cits.length > 1) {
-        block.append(make("p", "muted-label", "다른 근거"));
-        block.append(citationList(cits.slice(1), "support"));
-      }
-    } else {
-      block.setAttribute("aria-label", "답변 없음");
-      block.append(make("p", "no-answer", "관련 문장을 찾지 못했습니다."));
-      block.append(make("p", "answer-hint", "질문을 바꾸거나 더 구체적으로 물어보세요."));
-      if (cits.length) {
-        block.append(make("p", "muted-label", "가까운 문장"));
-        block.append(citationList(cits, "near"));
-      }
-    }
-
-    const took = Number(data.took_ms);
-    if (Number.isFinite(took)) {
-      block.append(make("p", "answer-foot", "검색 " + (took < 10 ? took.toFixed(1) : Math.round(took)) + " ms"));
-    }
-    return block;
+  function noAnswerNote(scope) {
+    const note = make("div", "answer-hint");
+    const lead = scope ? "검색 범위(" + scope + ") 안에서는 찾지 못했습니다. 범위를 넓히거나 질문을 바꿔 보세요."
+      : "질문을 바꾸거나 더 구체적으로 물어보세요.";
+    const covers = make("p", "coverage");
+    coverage().then(function (c) { covers.textContent = coverageText(c); }, function () {});
+    const more = button("기사 목록 보기", "pill small");
+    more.addEventListener("click", function () { openDocs(more); });
+    note.append(make("p", null, lead), covers, more);
+    return note;
   }
 
   function renderError(failure, question) {
     const block = make("div", "error");
-    if (failure.status) block.dataset.status = String(failure.status);
+    block.dataset.status = String(failure.status);
     block.append(make("p", "error-title", failure.title));
-    if (failure.detail) {
-      const d = make("p", "error-detail");
-      d.append(make("span", "error-detail-label", "자세한 내용: "), document.createTextNode(failure.detail));
-      block.append(d);
-    }
+    if (failure.detail) block.append(make("p", "error-detail", failure.detail));
     if (failure.retryable) {
-      const retry = make("button", "retry-button", "다시 시도");
-      retry.type = "button";
-      let remaining = failure.wait || 0;
-      let timer = 0;
+      const retry = button("다시 시도", "pill retry-button");
+      let remaining = failure.wait;
       const tick = function () {
-        if (remaining > 0) {
-          retry.disabled = true;
-          retry.textContent = "다시 시도 (" + remaining + "초)";
-          remaining -= 1;
-        } else {
-          retry.disabled = false;
-          retry.textContent = "다시 시도";
-          window.clearInterval(timer);
-        }
+        retry.disabled = remaining > 0;
+        retry.textContent = remaining > 0 ? "다시 시도 (" + remaining + "초)" : "다시 시도";
+        if (remaining-- <= 0) window.clearInterval(timer);
       };
-      if (remaining > 0) {
-        tick();
-        timer = window.setInterval(tick, 1000);
-      }
+      const timer = window.setInterval(tick, 1000);
+      tick();
       retry.addEventListener("click", function () {
-        if (state.busy) return;
         window.clearInterval(timer);
         ask(question, block);
       });
@@ -329,20 +311,54 @@
     return block;
   }
 
+  function appendUserBubble(question) {
+    const item = make("div", "message user");
+    item.setAttribute("role", "group");
+    item.setAttribute("aria-label", "내 질문");
+    item.append(make("p", "bubble", question));
+    els.thread.append(item);
+    return item;
+  }
+
+  function appendPending() {
+    const p = make("div", "pending");
+    const dots = make("span", "pending-dots");
+    dots.setAttribute("aria-hidden", "true");
+    dots.append(make("span"), make("span"), make("span"));
+    p.append(dots, make("span", null, "찾는 중…"));
+    els.thread.append(p);
+    return p;
+  }
+
+  /** Show the whole new turn when it fits, else its start. */
+  function reveal(anchor, result) {
+    const wrap = els.threadWrap;
+    const tall = result.getBoundingClientRect().bottom - anchor.getBoundingClientRect().top > wrap.clientHeight;
+    wrap.scrollTo({ top: tall ? anchor.offsetTop - 12 : wrap.scrollHeight, behavior: motion() });
+  }
+
   // ---------------------------------------------------------------- asking
 
   function setBusy(busy) {
     state.busy = busy;
     els.send.disabled = busy;
     els.newChat.disabled = busy;
-    els.form.classList.toggle("is-busy", busy);
-    els.form.setAttribute("aria-busy", busy ? "true" : "false");
+    els.form.setAttribute("aria-busy", String(busy));
   }
 
   function flashStatus(text) {
     window.clearTimeout(state.statusTimer);
     els.status.textContent = text;
     if (text) state.statusTimer = window.setTimeout(function () { els.status.textContent = ""; }, 4000);
+  }
+
+  function updateCount() {
+    const n = Array.from(els.question.value).length;  // the server counts code points
+    const over = n > QUESTION_MAX;
+    els.count.textContent = n + "/" + QUESTION_MAX + "자";
+    els.count.classList.toggle("is-over", over);
+    if (over && !state.wasOver) flashStatus("질문은 " + QUESTION_MAX + "자까지 보낼 수 있습니다. 줄여 주세요.");
+    state.wasOver = over;
   }
 
   function submitFromBox() {
@@ -355,315 +371,343 @@
     }
     flashStatus("");
     els.question.value = "";
+    updateCount();
     ask(question, null);
   }
 
-  /** Ask `question`. `replace` is an error block to replace (retry) instead of adding a bubble. */
+  /** Ask `question`; `replace` is an error block to retry in place. */
   async function ask(question, replace) {
     if (state.busy) return;
     setBusy(true);
-    removeWelcome();
-
-    let anchor;
-    if (replace && replace.isConnected) {
-      anchor = replace.previousElementSibling || replace;
-      replace.remove();
-    } else {
-      anchor = appendUserBubble(question);
-    }
+    const welcome = els.thread.querySelector(".welcome");
+    if (welcome) welcome.remove();
+    let anchor = replace && replace.previousElementSibling;
+    if (replace) replace.remove();
+    else anchor = appendUserBubble(question);
     const pending = appendPending();
-    scrollThread(pending, "end");
+    els.threadWrap.scrollTo({ top: els.threadWrap.scrollHeight, behavior: motion() });
 
-    const history = state.questions.slice(-HISTORY_MAX);
+    const scope = scopeText();
+    const request = Object.assign({ question: question, top_k: TOP_K,
+      history: state.turns.map(function (t) { return t.question; }).slice(-HISTORY_MAX) }, filters());
     let result;
     try {
-      const res = await fetchWithTimeout("/ask", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ question: question, top_k: TOP_K, history: history }),
-      }, ASK_TIMEOUT_MS);
-      const body = await readBody(res);
-      if (!res.ok) {
-        result = renderError(describeFailure(res.status, body, res.headers, "ask"), question);
-      } else if (!body.json || typeof body.json !== "object" || typeof body.json.answered !== "boolean") {
-        result = renderError({ title: "서버 응답을 해석할 수 없습니다.", detail: body.raw.slice(0, 200), retryable: true, wait: null, status: res.status }, question);
-      } else {
-        state.questions.push(question);
-        if (state.questions.length > HISTORY_MAX) state.questions = state.questions.slice(-HISTORY_MAX);
-        result = renderAnswer(body.json);
+      const data = await api("/ask", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(request) });
+      const turn = { question: question, data: data, scope: scope };
+      state.turns.push(turn);
+      save();
+      result = renderAnswer(turn);
+    } catch (failure) {
+      result = renderError(failure, question);
+      if (failure.status === 422 && !els.question.value) {
+        els.question.value = question;  // give the text back to fix
+        updateCount();
       }
-    } catch (err) {
-      result = renderError(networkFailure(err), question);
     }
-
     pending.remove();
     els.thread.append(result);
     setBusy(false);
+    reveal(anchor, result);
+  }
 
-    const view = els.threadWrap.clientHeight;
-    const span = result.getBoundingClientRect().bottom - anchor.getBoundingClientRect().top;
-    if (span > view) scrollThread(anchor, "start");
-    else scrollThread(result, "end");
+  function save() {
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify(state.turns.slice(-MAX_TURNS)));
+    } catch (e) {
+      // Storage full or disabled (private mode): the page works on, it only forgets on reload.
+    }
+  }
+
+  function restore() {
+    try {
+      state.turns = JSON.parse(localStorage.getItem(STORE_KEY)) || [];
+    } catch (e) {
+      state.turns = [];
+    }
+    if (!state.turns.length) return;
+    els.welcome.remove();
+    state.turns.forEach(function (turn) {
+      appendUserBubble(turn.question);
+      els.thread.append(renderAnswer(turn));
+    });
+    els.threadWrap.scrollTop = els.threadWrap.scrollHeight;
   }
 
   function newConversation() {
     if (state.busy) return;
-    state.questions = [];
-    closeSource(false);
+    state.turns = [];
+    localStorage.removeItem(STORE_KEY);
+    closePanel();
     els.thread.replaceChildren(els.welcome);
     els.question.value = "";
+    updateCount();
     els.threadWrap.scrollTop = 0;
     flashStatus("새 대화를 시작했습니다.");
     els.question.focus();
   }
 
-  // ---------------------------------------------------------------- source view
-
-  function loadDocument(docId) {
-    if (state.docs.has(docId)) return state.docs.get(docId);
-    const promise = (async function () {
-      let res;
-      try {
-        res = await fetchWithTimeout("/documents/" + encodeURIComponent(docId),
-          { headers: { "Accept": "application/json" } }, DOC_TIMEOUT_MS);
-      } catch (err) {
-        throw networkFailure(err);
-      }
-      const body = await readBody(res);
-      if (!res.ok) throw describeFailure(res.status, body, res.headers, "doc");
-      if (!body.json || typeof body.json.text !== "string") {
-        throw { title: "문서 응답을 해석할 수 없습니다.", detail: "", status: res.status };
-      }
-      return body.json;
-    })();
-    state.docs.set(docId, promise);
-    promise.catch(function () { state.docs.delete(docId); });
-    return promise;
+  async function copyText(text) {
+    if (navigator.clipboard) return navigator.clipboard.writeText(text);
+    // Plain http on a LAN address is not a secure context: no Clipboard API there.
+    const area = make("textarea", "visually-hidden");
+    area.value = text;
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand("copy");
+    area.remove();
+    if (!ok) throw new Error("copy refused");
   }
 
-  function setSourceStatus(text, kind) {
-    els.sourceStatus.textContent = text || "";
-    els.sourceStatus.hidden = !text;
-    els.sourceStatus.classList.toggle("is-error", kind === "error");
-    els.sourceStatus.classList.toggle("is-note", kind === "note");
-  }
-
-  function setActiveCard(card) {
-    document.querySelectorAll(".citation.is-active").forEach(function (b) {
-      b.classList.remove("is-active");
-      b.removeAttribute("aria-current");
+  function copyCitation(c, btn) {
+    const lines = [c.text, "— " + c.title + (c.published ? ", " + c.published : ""),
+      location.origin + location.pathname + permalink(c.doc_id, c.sentence_index)];
+    if (c.url) lines.push("원문: " + c.url);
+    copyText(lines.join("\n")).then(function () {
+      btn.textContent = "복사됨";
+      flashStatus("인용을 복사했습니다.");
+    }, function () {
+      flashStatus("복사하지 못했습니다. 문장을 직접 선택해 복사해 주세요.");
     });
-    if (card) {
-      card.classList.add("is-active");
-      card.setAttribute("aria-current", "true");
-    }
+    window.setTimeout(function () { btn.textContent = "복사"; }, 2000);
   }
 
-  function showSourceView() {
-    els.sourceView.hidden = false;
-    els.app.classList.add("has-source");
-    document.body.classList.add("source-open");
+  // ---------------------------------------------------------------- panels
+
+  /** On phones a panel covers the page: a modal dialog, with the chat behind it inert. */
+  function applyPanelMode() {
+    const modal = Boolean(state.panel) && !wide.matches;
+    [els.docsPanel, els.sourceView].forEach(function (panel) {
+      if (modal && panel === state.panel) {
+        panel.setAttribute("role", "dialog");
+        panel.setAttribute("aria-modal", "true");
+      } else {
+        panel.removeAttribute("role");
+        panel.removeAttribute("aria-modal");
+      }
+    });
+    els.chat.inert = modal;
+    els.app.classList.toggle("has-panel", Boolean(state.panel));
   }
 
-  function closeSource(restoreFocus) {
-    if (els.sourceView.hidden) return;
+  function openPanel(panel, trigger) {
+    // Opened from inside the other panel: focus goes back to what opened that one.
+    if (!trigger || (state.panel && state.panel.contains(trigger))) trigger = state.trigger;
+    if (state.panel && state.panel !== panel) state.panel.hidden = true;
+    state.panel = panel;
+    state.trigger = trigger;
+    panel.hidden = false;
+    applyPanelMode();
+    panel.querySelector("[data-close]").focus({ preventScroll: true });
+  }
+
+  function closePanel() {
+    if (!state.panel) return;
     state.openToken += 1;
-    els.sourceView.hidden = true;
-    els.app.classList.remove("has-source");
-    document.body.classList.remove("source-open");
+    state.panel.hidden = true;
+    state.panel = null;
+    applyPanelMode();
     setActiveCard(null);
-    const trigger = state.lastTrigger;
-    state.lastTrigger = null;
-    if (restoreFocus !== false) {
-      if (trigger && trigger.isConnected) trigger.focus();
-      else els.question.focus();
+    history.replaceState(null, "", location.pathname + location.search);
+    const back = state.trigger && state.trigger.isConnected && !state.trigger.closest("[hidden]")
+      ? state.trigger : els.question;
+    state.trigger = null;
+    back.focus({ preventScroll: true });
+  }
+
+  function trapTab(event, box) {
+    const items = Array.from(box.querySelectorAll("button, a[href], input, select, [tabindex='0']"))
+      .filter(function (el) { return !el.disabled && el.getClientRects().length; });
+    const first = items[0], last = items[items.length - 1];
+    if (!box.contains(document.activeElement)) {
+      event.preventDefault();
+      first.focus();
+    } else if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
     }
   }
 
-  async function openSource(card, c) {
-    const token = ++state.openToken;
-    state.lastTrigger = card;
-    setActiveCard(card);
+  function setActiveCard(li) {
+    els.thread.querySelectorAll(".citation.is-active").forEach(function (n) { n.classList.remove("is-active"); });
+    if (li) li.classList.add("is-active");
+  }
 
-    els.sourceTitle.textContent = typeof c.title === "string" && c.title.trim() ? c.title : "제목 없음";
-    els.sourceDate.textContent = dateText(c.published);
-    els.sourceSource.replaceChildren(document.createTextNode("…"));
-    els.sourceText.replaceChildren();
-    setSourceStatus("원문을 불러오는 중…", "note");
-    showSourceView();
-    els.sourceClose.focus({ preventScroll: true });
+  // ---------------------------------------------------------------- documents panel
 
-    const docId = card.dataset.docId;
-    if (!docId) {
-      setSourceStatus("이 인용에는 문서 정보가 없습니다.", "error");
-      els.sourceSource.textContent = "출처 없음";
+  function openDocs(trigger) {
+    openPanel(els.docsPanel, trigger);
+    coverage().catch(function () {});
+    showDocs(0, null);
+  }
+
+  async function showDocs(offset, pressed) {
+    const token = ++state.docsToken;
+    const q = els.docsQ.value.trim();
+    let page;
+    try {
+      page = await api("/documents?" + new URLSearchParams({ offset: offset, limit: DOCS_PAGE, q: q }));
+    } catch (failure) {
+      els.docsList.replaceChildren(make("li", "docs-empty", "목록을 불러오지 못했습니다. " + failure.title));
       return;
     }
+    if (token !== state.docsToken) return;
+    state.docsOffset = offset;
+    els.docsList.replaceChildren.apply(els.docsList, page.items.map(docItem));
+    if (!page.items.length) {
+      els.docsList.append(make("li", "docs-empty", q ? "제목에 ‘" + q + "’이(가) 들어간 기사가 없습니다." : "기사가 없습니다."));
+    }
+    els.docsPage.textContent = page.total
+      ? (offset + 1) + "–" + (offset + page.items.length) + " / " + page.total + "건" : "0건";
+    els.docsPrev.disabled = offset === 0;
+    els.docsNext.disabled = offset + page.items.length >= page.total;
+    if (pressed && pressed.disabled) (pressed === els.docsPrev ? els.docsNext : els.docsPrev).focus();
+  }
 
+  function docItem(d) {
+    const li = make("li");
+    const b = button(null, "doc-item");
+    const meta = make("span", "doc-meta");
+    meta.append(dateNode(d.published), make("span", null, d.source || "출처 없음"),
+      make("span", null, d.n_sentences + "문장"));
+    b.append(make("span", "doc-title", d.title), meta);
+    b.addEventListener("click", function () { openSource(d.doc_id, null, b); });
+    li.append(b);
+    return li;
+  }
+
+  // ---------------------------------------------------------------- source view
+
+  function setSourceStatus(text, isError) {
+    els.sourceStatus.textContent = text;
+    els.sourceStatus.hidden = !text;
+    els.sourceStatus.classList.toggle("is-error", Boolean(isError));
+  }
+
+  /** Open a document; `spot` names its sentence (a citation, or {sentence_index} from a permalink). */
+  async function openSource(docId, spot, trigger) {
+    const token = ++state.openToken;
+    setActiveCard(null);
+    els.sourceTitle.textContent = spot && spot.title ? spot.title : "";
+    els.sourceMeta.replaceChildren();
+    els.sourceText.replaceChildren();
+    setSourceStatus("원문을 불러오는 중…");
+    openPanel(els.sourceView, trigger);
+    history.replaceState(null, "", permalink(docId, spot ? spot.sentence_index : null));
     let doc;
     try {
       doc = await loadDocument(docId);
     } catch (failure) {
-      if (token !== state.openToken) return;
-      const msg = (failure && failure.title ? failure.title : "원문을 불러오지 못했습니다.") +
-        (failure && failure.detail ? " (" + failure.detail + ")" : "");
-      setSourceStatus("원문을 불러오지 못했습니다. " + msg, "error");
-      els.sourceSource.textContent = "출처 없음";
-      // Still show the cited sentence itself so the reader is not left empty-handed.
-      if (typeof c.text === "string" && c.text) {
-        const mark = citedMark(c.text);
-        els.sourceText.replaceChildren(mark);
-      }
+      if (token === state.openToken) setSourceStatus("원문을 불러오지 못했습니다. " + failure.title, true);
       return;
     }
-    if (token !== state.openToken) return;
-    renderDocument(doc, c);
+    if (token === state.openToken) renderDocument(doc, spot);
   }
 
-  function citedMark(text) {
-    const mark = document.createElement("mark");
-    mark.className = "cited";
-    mark.id = "cited-sentence";
-    mark.tabIndex = -1;
-    mark.textContent = text;
-    return mark;
-  }
-
-  function renderSource(source) {
-    const holder = els.sourceSource;
-    if (typeof source !== "string" || !source.trim()) {
-      holder.textContent = "출처 없음";
-      return;
-    }
-    const value = source.trim();
-    let url = null;
-    try {
-      const u = new URL(value);
-      if (u.protocol === "http:" || u.protocol === "https:") url = u;
-    } catch (e) { url = null; }
-    if (url) {
-      const a = make("a", "source-link", value);
-      a.href = url.href;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      holder.replaceChildren(a);
-    } else {
-      holder.textContent = value;
-    }
-  }
-
-  /**
-   * Split `text` around the cited sentence. Offsets from the server are Python
-   * code point offsets, so slice by code points (Array.from), not UTF-16 units.
-   */
-  function splitByCodePoints(text, start, end) {
-    const cps = Array.from(text);
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > cps.length) {
-      return null;
-    }
-    return {
-      before: cps.slice(0, start).join(""),
-      cited: cps.slice(start, end).join(""),
-      after: cps.slice(end).join(""),
-    };
-  }
-
-  function renderDocument(doc, c) {
-    els.sourceTitle.textContent = typeof doc.title === "string" && doc.title.trim() ? doc.title : "제목 없음";
-    els.sourceDate.textContent = dateText(doc.published);
-    renderSource(doc.source);
-    setSourceStatus("", null);
-
-    const text = doc.text;
-    let parts = splitByCodePoints(text, Number(c.start), Number(c.end));
-    if (!parts || !parts.cited) {
-      // Offsets do not fit this text: fall back to finding the sentence itself.
-      const needle = typeof c.text === "string" ? c.text : "";
-      const at = needle ? text.indexOf(needle) : -1;
-      if (at >= 0) {
-        parts = { before: text.slice(0, at), cited: needle, after: text.slice(at + needle.length) };
-        setSourceStatus("인용 위치가 본문과 맞지 않아 문장을 찾아 표시했습니다.", "note");
-      } else {
-        parts = null;
-      }
-    }
-
-    if (!parts) {
-      els.sourceText.replaceChildren(document.createTextNode(text));
-      setSourceStatus("인용 문장의 위치를 본문에서 찾지 못했습니다.", "error");
+  function renderDocument(doc, spot) {
+    els.sourceTitle.textContent = doc.title;
+    els.sourceMeta.append(dateNode(doc.published), make("span", null, doc.source || "출처 없음"));
+    if (doc.url) els.sourceMeta.append(externalLink(doc.url));
+    setSourceStatus("");
+    const sentence = spot && doc.sentences.find(function (s) { return s.index === spot.sentence_index; });
+    if (!sentence) {
+      els.sourceText.textContent = doc.text;
       els.sourceText.scrollTop = 0;
+      if (spot) setSourceStatus("링크의 문장이 이 기사에 없습니다. 기사가 바뀌었을 수 있습니다.", true);
       return;
     }
+    const cps = Array.from(doc.text);
+    const mark = make("mark", "cited");
+    mark.id = "cited-sentence";
+    mark.append.apply(mark, withPhrase(cps.slice(sentence.start, sentence.end).join(""), sentence.start,
+      spot.answer_start, spot.answer_end));
+    els.sourceText.replaceChildren(document.createTextNode(cps.slice(0, sentence.start).join("")), mark,
+      document.createTextNode(cps.slice(sentence.end).join("")));
+    // Scroll the article pane only: scrollIntoView would scroll the page as well.
+    els.sourceText.scrollTop = mark.offsetTop - els.sourceText.clientHeight / 3;
+  }
 
-    const mark = citedMark(parts.cited);
-    const nodes = [];
-    if (parts.before) nodes.push(document.createTextNode(parts.before));
-    nodes.push(mark);
-    if (parts.after) nodes.push(document.createTextNode(parts.after));
-    els.sourceText.replaceChildren.apply(els.sourceText, nodes);
-    els.sourceText.scrollTop = 0;
-    mark.scrollIntoView({ block: "center" });
+  function openFromHash() {
+    const p = new URLSearchParams(location.hash.slice(1));
+    if (!p.get("doc")) return;
+    const trigger = document.activeElement !== document.body ? document.activeElement : null;
+    openSource(p.get("doc"), p.has("s") ? { sentence_index: Number(p.get("s")) } : null, trigger);
   }
 
   // ---------------------------------------------------------------- wiring
 
   function init() {
+    const byId = function (id) { return document.getElementById(id); };
     els = {
-      app: document.getElementById("app"),
-      thread: document.getElementById("thread"),
-      threadWrap: document.getElementById("thread-wrap"),
-      welcome: document.getElementById("welcome"),
-      form: document.getElementById("ask-form"),
-      question: document.getElementById("question"),
-      send: document.getElementById("send"),
-      status: document.getElementById("composer-status"),
-      newChat: document.getElementById("new-chat"),
-      sourceView: document.getElementById("source-view"),
-      sourceTitle: document.getElementById("source-title"),
-      sourceDate: document.getElementById("source-date"),
-      sourceSource: document.getElementById("source-source"),
-      sourceStatus: document.getElementById("source-status"),
-      sourceText: document.getElementById("source-text"),
-      sourceClose: document.getElementById("source-close"),
+      app: byId("app"), chat: byId("chat"), thread: byId("thread"), threadWrap: byId("thread-wrap"),
+      welcome: byId("welcome"), form: byId("ask-form"), question: byId("question"), send: byId("send"),
+      status: byId("composer-status"), count: byId("composer-count"), newChat: byId("new-chat"),
+      filterFrom: byId("filter-from"), filterTo: byId("filter-to"), filterSource: byId("filter-source"),
+      filterSummary: byId("filter-summary"),
+      docsPanel: byId("docs-panel"), docsCoverage: byId("docs-coverage"), docsQ: byId("docs-q"),
+      docsList: byId("docs-list"), docsPage: byId("docs-page"), docsPrev: byId("docs-prev"),
+      docsNext: byId("docs-next"),
+      sourceView: byId("source-view"), sourceTitle: byId("source-title"), sourceMeta: byId("source-meta"),
+      sourceStatus: byId("source-status"), sourceText: byId("source-text"),
     };
-    setSourceStatus("", null);
 
     els.form.addEventListener("submit", function (event) {
       event.preventDefault();
       submitFromBox();
     });
-
     let composing = false;
     els.question.addEventListener("compositionstart", function () { composing = true; });
     els.question.addEventListener("compositionend", function () { composing = false; });
     els.question.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter") return;
-      // Enter that confirms a Korean (IME) syllable must not send the question.
-      if (event.isComposing || event.keyCode === 229 || composing) return;
-      if (event.shiftKey) return;            // Shift+Enter: new line
+      // Enter that confirms a Korean (IME) syllable must not send; Shift+Enter is a new line.
+      if (event.key !== "Enter" || event.isComposing || event.keyCode === 229 || composing || event.shiftKey) return;
       event.preventDefault();
       submitFromBox();
     });
-    els.question.addEventListener("input", function () {
-      if (els.status.textContent) flashStatus("");
+    els.question.addEventListener("input", updateCount);
+
+    [els.filterFrom, els.filterTo, els.filterSource].forEach(function (f) { f.addEventListener("change", updateScope); });
+    byId("filter-reset").addEventListener("click", function () {
+      els.filterFrom.value = els.filterTo.value = els.filterSource.value = "";
+      updateScope();
     });
 
-    els.welcome.addEventListener("click", function (event) {
-      const btn = event.target.closest(".example");
-      if (!btn || state.busy) return;
-      ask(btn.dataset.question || btn.textContent, null);
+    document.addEventListener("click", function (event) {
+      const example = event.target.closest(".example");
+      if (!example || state.busy) return;
+      if (state.panel && !wide.matches) closePanel();
+      ask(example.textContent, null);
     });
-
+    byId("open-docs").addEventListener("click", function (event) { openDocs(event.currentTarget); });
     els.newChat.addEventListener("click", newConversation);
-    els.sourceClose.addEventListener("click", function () { closeSource(true); });
+    document.querySelectorAll("[data-close]").forEach(function (b) { b.addEventListener("click", closePanel); });
+    let searchTimer = 0;
+    els.docsQ.addEventListener("input", function () {
+      window.clearTimeout(searchTimer);
+      searchTimer = window.setTimeout(function () { showDocs(0, null); }, 250);
+    });
+    els.docsPrev.addEventListener("click", function () { showDocs(Math.max(0, state.docsOffset - DOCS_PAGE), els.docsPrev); });
+    els.docsNext.addEventListener("click", function () { showDocs(state.docsOffset + DOCS_PAGE, els.docsNext); });
+
     document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && !event.isComposing && !els.sourceView.hidden) {
+      if (!state.panel) return;
+      if (event.key === "Escape" && !event.isComposing) {
         event.preventDefault();
-        closeSource(true);
+        closePanel();
+      } else if (event.key === "Tab" && state.panel.getAttribute("aria-modal")) {
+        trapTab(event, state.panel);
       }
     });
+    wide.addEventListener("change", applyPanelMode);
+    window.addEventListener("hashchange", openFromHash);
 
-    if (isWide()) els.question.focus();
+    restore();
+    coverage().catch(function () {});  // the server may still be loading; the panels retry
+    openFromHash();
+    if (wide.matches && !state.panel) els.question.focus();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
