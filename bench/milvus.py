@@ -74,7 +74,7 @@ def main(argv: list[str]) -> None:
     from index.segments import Segment
     from index.settings import DEFAULT_MODEL
 
-    emb = ClusteredEmbedder(DEFAULT_MODEL)
+    emb = ClusteredEmbedder(DEFAULT_MODEL, "synthetic")
     docs = load_documents(ROOT / "seeds") + list(documents(max_reviews=args.reviews, per_doc=60))
     t0 = time.perf_counter()
     seg = Segment.build(docs, emb)
