@@ -215,6 +215,9 @@ class MilvusBackend:
         log.info("created Milvus collection %s (%s)", self.collection, meta)
 
     def _adopt(self, meta: dict) -> None:
+        # an existing collection opens released (a restarted Lite process, a server
+        # after a release); loading a loaded one is a no-op
+        self.client.load_collection(self.collection)
         self.avglen0 = float(meta["avglen0"])
         self.embedder, self.dim = meta["embedder"], int(meta["dim"])
 

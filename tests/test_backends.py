@@ -237,6 +237,7 @@ def test_open_with_milvus_settings_and_reopen(tmp_path, seed_docs, monkeypatch):
     assert isinstance(news.backend, MilvusBackend)
     assert news.backend.count() == news.index.stats.n_rows
     news.add(Article(text="우주항공청이 누리호 5차 발사 일정을 발표했다.", doc_id="api-nuri", title="누리호"))
+    news.backend.client.release_collection("opened")  # as after a restart: the collection opens released
     news.close()
     again = NewsIndex.open(settings, emb)
     assert again.backend._stored_documents().keys() == set(again.index.documents)
