@@ -154,7 +154,9 @@ class MilvusBackend:
                              "`pip install -r requirements.txt`") from None
         self.uri, self.collection, self.dense_index, self.writer = uri, collection, dense_index, writer
         self.shards = shards
-        kwargs: dict[str, Any] = {"uri": uri}
+        # a generous connect timeout: Milvus Lite answers from threads of this very
+        # process, which a busy machine can starve for seconds (seen in the test suite)
+        kwargs: dict[str, Any] = {"uri": uri, "timeout": 60}
         if token:
             kwargs["token"] = token
         if db_name:
