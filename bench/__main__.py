@@ -257,6 +257,12 @@ def main() -> None:
 
         scale_main(sys.argv[2:])
         return
+    if sys.argv[1:2] == ["milvus"]:
+        sys.path.insert(0, str(ROOT))
+        from bench.milvus import main as milvus_main
+
+        milvus_main(sys.argv[2:])
+        return
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("what", nargs="?", default="all", choices=("all", "encoder", "faiss"))
     ap.add_argument("--backend", choices=BACKENDS, default="onnx-int8", help="for `encoder`")

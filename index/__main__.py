@@ -62,6 +62,16 @@ def _open(settings: Settings, rebuild: bool = False, repair: bool = False, query
     return result.index
 
 
+def _searcher(settings: Settings, index):
+    """What ``ask`` and ``eval`` search: the index itself, or it on the configured backend."""
+    if settings.backend == "faiss":
+        return index
+    from .backend import open_backend
+    from .news import NewsIndex
+
+    return NewsIndex.of(index, settings, backend=open_backend(settings))
+
+
 def cmd_build(args) -> int:
     _open(_settings(args), rebuild=True)
     return 0
@@ -138,7 +148,8 @@ def cmd_ask(args) -> int:
     settings = _settings(args)
     index = _open(settings, query_only=True)
     filters = Filters(args.published_from, args.published_to, tuple(args.source or ()), tuple(args.doc_id or ()))
-    res = index.search(args.question, k=args.k, threshold=settings.answer_threshold, filters=filters)
+    res = _searcher(settings, index).search(args.question, k=args.k, threshold=settings.answer_threshold,
+                                            filters=filters)
     print(f"Q: {res.question}")
     print(f"answered: {res.answered} (best score {res.best_score:.3f}, threshold "
           f"{settings.answer_threshold if settings.answer_threshold is not None else index.threshold:.2f})")
@@ -154,9 +165,10 @@ def cmd_eval(args) -> int:
     from .evaluate import evaluate, load_questions
 
     questions = load_questions(Path(args.qa))
-    index = _open(_settings(args))
-    report = evaluate(index, questions)
-    print(f"question file: {args.qa}")
+    settings = _settings(args)
+    index = _open(settings)
+    report = evaluate(_searcher(settings, index), questions)
+    print(f"question file: {args.qa} (backend: {settings.backend})")
     print("\n".join(report.lines()))
     return 0
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import fusion
 from .analyze import has_hangul, morphemes
+from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (
     DocumentNotFoundError,
@@ -333,8 +334,20 @@ class SentenceIndex:
             out.append((rows, scores))
         return out
 
+    def query(self, question: str, history: Sequence[str] | None = None) -> Query:
+        """The question as the backends need it (the vector is computed on first use)."""
+        text = self.query_text(question, history)
+        # Lexical coverage only means something for a Korean question; an English
+        # one is matched across languages by the dense model alone.
+        terms = morphemes(text) if has_hangul(text) else []
+        return Query(text, terms, self.idf(terms) if terms else {},
+                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32))
+
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
-               threshold: float | None = None, filters: Filters | None = None) -> SearchResult:
+               threshold: float | None = None, filters: Filters | None = None,
+               backend: SearchBackend | None = None) -> SearchResult:
+        """Cited sentences for ``question``. ``backend`` proposes the candidates (default:
+        this snapshot's own FAISS and postings); fusion and the verdict are the same for all."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQueryError("question is empty: ask a question with at least one character")
         if k < 1:
@@ -342,76 +355,23 @@ class SentenceIndex:
         threshold = self.threshold if threshold is None else threshold
         if self.stats.n_rows == 0:
             return SearchResult(question, False, [], 0.0)
+        query = self.query(question, history)
         # Filters act inside retrieval: both halves only ever see allowed rows,
         # so a narrow filter still fills the top-k.
-        masks = [v.mask(filters) for v in self.segment_views]
-        n_allowed = sum(v.live_rows if m is None else int(m.sum()) for v, m in zip(self.segment_views, masks))
-        if n_allowed == 0:
+        cands = (backend or LOCAL).candidates(self, query, max(50, 5 * k), filters)
+        if not cands.keys:
             return SearchResult(question, False, [], 0.0)
-        text = self.query_text(question, history)
-        # Lexical coverage only means something for a Korean question; an English
-        # one is matched across languages by the dense model alone.
-        terms = morphemes(text) if has_hangul(text) else []
-        qv = self.embedder.encode_queries([text])[0].astype(np.float32)
-        pool = min(n_allowed, max(50, 5 * k))
-
-        # candidates: (segment position, row) -> [cosine or nan, bm25]
-        seg_pos, rows_all, cos_all = [], [], []
-        for i, (v, m) in enumerate(zip(self.segment_views, masks)):
-            rows, cos = v.segment.dense.search(qv, pool, m)
-            seg_pos.append(np.full(len(rows), i, np.int64))
-            rows_all.append(rows)
-            cos_all.append(cos)
-        d_seg, d_rows, d_cos = np.concatenate(seg_pos), np.concatenate(rows_all), np.concatenate(cos_all)
-        top = np.argsort(-d_cos, kind="stable")[:pool]
-        cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
-
-        mass = 1.0
-        per_seg: list[tuple[np.ndarray, np.ndarray]] = []
-        if terms:
-            idf = self.idf(terms)
-            per_seg = self.lexical_scores(terms, masks, idf)
-            l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])
-            l_rows = np.concatenate([r for r, _ in per_seg]).astype(np.int64)
-            l_sc = np.concatenate([sc for _, sc in per_seg])
-            if len(l_sc):
-                top_lex = np.argpartition(-l_sc, min(pool, len(l_sc)) - 1)[:pool]
-                for j in top_lex[np.argsort(-l_sc[top_lex], kind="stable")]:
-                    if l_sc[j] > 0:
-                        cand.setdefault((int(l_seg[j]), int(l_rows[j])), float("nan"))
-            mass = sum(idf[t] for t in terms) or 1.0
-        keys = list(cand)
-        cos = np.asarray([cand[key] for key in keys], np.float32)
-        seg_of = np.asarray([k[0] for k in keys], np.int64)
-        row_of = np.asarray([k[1] for k in keys], np.int64)
-        coverage: np.ndarray | None = np.zeros(len(keys), np.float32) if terms else None
-        for i, v in enumerate(self.segment_views):
-            idx = np.flatnonzero(seg_of == i)
-            if not len(idx):
-                continue
-            # only the candidates BM25 alone found need their vector read back
-            missing = idx[np.isnan(cos[idx])]
-            if len(missing):
-                cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
-            if coverage is not None:
-                rows, scores = per_seg[i]  # rows ascend (score_rows)
-                at = np.searchsorted(rows, row_of[idx])
-                found = at < len(rows)
-                found[found] &= rows[at[found]] == row_of[idx][found]
-                coverage[idx[found]] = scores[at[found]]
-        if coverage is not None:
-            coverage = np.minimum(1.0, coverage / mass)
-        fused = fusion.fuse(cos, coverage)
+        coverage = np.minimum(1.0, cands.bm25 / query.mass) if query.terms else None
+        fused = fusion.fuse(cands.cosine, coverage)
         order = np.argsort(-fused, kind="stable")[:k]
         hits = []
         for rank, j in enumerate(order, start=1):
-            s_i, row = keys[int(j)]
-            s = self.segment_views[s_i].segment.sentence(row)
+            s = cands.sentence(cands.keys[int(j)])
             doc = self.documents[s.doc_id]
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(fused[j]), 4)))
         best = float(fused[order[0]]) if len(order) else 0.0
-        return SearchResult(question, bool(best >= threshold), hits, best)
+        return SearchResult(question, best >= threshold, hits, best)
 
     # ----------------------------------------------------------- persistence
     def manifest(self, segment_files: dict[str, dict], segments_dir: str) -> dict:

@@ -23,8 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Sequence
 
+from .backend import LOCAL, SearchBackend, open_backend
 from .engine import SentenceIndex
-from .errors import DocumentNotFoundError, InputError
+from .errors import DocumentNotFoundError, InputError, StorageError
 from .ingest import Article, Skipped, to_document
 from .segments import Segment, document_to_dict
 from .store import IndexStore
@@ -79,9 +80,15 @@ def plan_merge(index: SentenceIndex) -> list[str]:
 
 class NewsIndex:
     def __init__(self, store: IndexStore, index: SentenceIndex, *, max_document_chars: int | None = None,
-                 merge: bool = True):
+                 merge: bool = True, backend: SearchBackend | None = None):
         self.store = store
         self._index = index
+        # where candidates come from (index/backend.py); a non-local one mirrors
+        # every published write, and is brought in step with the store when attached
+        self.backend: SearchBackend = backend if backend is not None else LOCAL
+        self._backend_stale = False
+        if backend is not None:
+            backend.sync(index)
         self.max_document_chars = max_document_chars
         self.merge = merge
         self._lock = threading.Lock()
@@ -123,16 +130,25 @@ class NewsIndex:
             index = opened.index if opened.index is not None else SentenceIndex.build([], embedder)
         news = cls(store, index, max_document_chars=getattr(settings, "max_document_chars", None))
         news.degraded = degraded
+        if getattr(settings, "backend", "faiss") != "faiss":
+            news.attach(open_backend(settings))
         return news
 
     @classmethod
-    def of(cls, index: SentenceIndex, settings) -> "NewsIndex":
+    def of(cls, index: SentenceIndex, settings, backend: SearchBackend | None = None) -> "NewsIndex":
         """Serve an index built in memory; it is written to ``settings.data_dir`` at the first write."""
         return cls(IndexStore(settings.index_dir, getattr(settings, "wal_path", None)), index,
-                   max_document_chars=getattr(settings, "max_document_chars", None))
+                   max_document_chars=getattr(settings, "max_document_chars", None), backend=backend)
+
+    def attach(self, backend: SearchBackend) -> None:
+        """Search with ``backend`` from now on, after bringing it in step with the index."""
+        with self._lock:
+            backend.sync(self._index)
+            self.backend = backend
 
     def close(self) -> None:
         with self._lock:
+            self.backend.close()
             if self._lock_file is not None:
                 self._lock_file.close()
                 self._lock_file = None
@@ -145,7 +161,8 @@ class NewsIndex:
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
                threshold: float | None = None, filters: Filters | None = None) -> SearchResult:
-        return self._index.search(question, k=k, history=history, threshold=threshold, filters=filters)
+        return self._index.search(question, k=k, history=history, threshold=threshold, filters=filters,
+                                  backend=self.backend)
 
     # ---------------------------------------------------------------- writes
     def prepare(self, item: Article | Document) -> Document:
@@ -261,6 +278,9 @@ class NewsIndex:
     # -------------------------------------------------------------- internals
     @contextmanager
     def _writing(self):
+        if not getattr(self.backend, "writer", True):
+            raise StorageError(f"this replica reads the {self.backend.name} collection but does not write it: "
+                               f"send writes to the writer replica (NEWSQA_MILVUS_WRITER=true)")
         with self._lock:
             self.store.root.mkdir(parents=True, exist_ok=True)
             if self._lock_file is None:
@@ -275,6 +295,7 @@ class NewsIndex:
         """Log the writes and persist ``new``, then serve it; then let the merge policy run
         (the caller holds the lock). On ``StorageError`` nothing changes."""
         self.store.commit(new, records)
+        self._mirror(new, records)
         self._index = new
         if self.degraded:
             log.warning("published a new version: the store is healthy again")
@@ -283,6 +304,27 @@ class NewsIndex:
             ids = plan_merge(new)
             if ids:
                 self._merge(ids)
+
+    def _mirror(self, new: SentenceIndex, records: list[tuple[str, dict]]) -> None:
+        """Apply a published write to a non-local backend (the store stays the truth:
+        a failure here is repaired by a full sync at the next write or start)."""
+        if self.backend is LOCAL:
+            return
+        try:
+            if self._backend_stale:
+                self.backend.sync(new)
+                self._backend_stale = False
+                return
+            added = [f["doc"]["doc_id"] for op, f in records if op == "add"]
+            deleted = [f["doc_id"] for op, f in records if op == "delete"]
+            if deleted:
+                self.backend.delete(deleted)
+            if added:
+                self.backend.add(new, added)
+        except Exception:  # pymilvus and grpc raise many types; the write itself is durable
+            self._backend_stale = True
+            log.exception("the %s backend missed a write; it is re-synced at the next write or start",
+                          self.backend.name)
 
     def _merge(self, ids: list[str]) -> None:
         t0 = time.perf_counter()

@@ -44,9 +44,35 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
 
+    # Retrieval backend. Documents, offsets and BM25 statistics stay in the local
+    # store either way; ``milvus`` moves the vectors and the search to Milvus.
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="faiss (embedded, the default) or milvus (Lite, Standalone or a cluster)."
+    )
+    milvus_uri: str | None = Field(
+        None,
+        description="A file path (Milvus Lite, in-process) or http://host:19530 (a server or cluster); "
+                    "defaults to <data_dir>/milvus.db.",
+    )
+    milvus_token: str | None = Field(None, description="user:password or an API key, for a server.")
+    milvus_db: str | None = Field(None, description="Database name on a server (None: default).")
+    milvus_collection: str = Field("newsqa_sentences", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+    milvus_writer: bool = Field(
+        True, description="Bring the collection in step with the store at start; false on read-only "
+                          "replicas, so that only the writer ever changes the collection.",
+    )
+    milvus_shards: int = Field(1, ge=1, le=64, description="Shards of a new collection (write parallelism).")
+    milvus_index: Literal["FLAT", "HNSW", "IVF_SQ8"] = Field(
+        "FLAT", description="Milvus dense index: FLAT is exact; HNSW or IVF_SQ8 for millions of rows."
+    )
+
     @property
     def model_cache(self) -> Path:
         return self.models_dir if self.models_dir is not None else self.data_dir / "models"
+
+    @property
+    def milvus_target(self) -> str:
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
 
     @property
     def index_dir(self) -> Path:
