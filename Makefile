@@ -30,7 +30,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; }
 
-test: install chromium
+test: lint chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Everything that needs neither the real embedder nor a browser and is not slow (under a minute).
