@@ -258,7 +258,6 @@ def main() -> None:
         scale_main(sys.argv[2:])
         return
     if sys.argv[1:2] == ["milvus"]:
-        sys.path.insert(0, str(ROOT))
         from bench.milvus import main as milvus_main
 
         milvus_main(sys.argv[2:])
