@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from . import fusion
+from . import answers, fusion
 from .analyze import has_hangul, morphemes
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
@@ -35,8 +35,9 @@ from .errors import (
     SeedConflictError,
 )
 from .files import fsync_dir, sha256_file, write_json
-from .followup import resolve_question
+from .followup import Resolved, resolve, resolve_question
 from .lexical import Stats, score_rows
+from .refusal import clean_question, nonsense_reason
 from .segments import Segment
 from .types import Document, Filters, Hit, SearchResult, Sentence
 
@@ -310,7 +311,7 @@ class SentenceIndex:
 
     # --------------------------------------------------------------- queries
     def query_text(self, question: str, history: Sequence[str] | None = None) -> str:
-        return resolve_question(question, history)
+        return resolve_question(clean_question(question), history)
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """Global idf of each term: document frequencies summed over live rows of all segments."""
@@ -334,9 +335,10 @@ class SentenceIndex:
             out.append((rows, scores))
         return out
 
-    def query(self, question: str, history: Sequence[str] | None = None) -> Query:
+    def query(self, question: str, history: Sequence[str] | None = None,
+              resolved: Resolved | None = None) -> Query:
         """The question as the backends need it (the vector is computed on first use)."""
-        text = self.query_text(question, history)
+        text = resolved.text if resolved is not None else self.query_text(question, history)
         # Lexical coverage only means something for a Korean question; an English
         # one is matched across languages by the dense model alone.
         terms = morphemes(text) if has_hangul(text) else []
@@ -353,25 +355,43 @@ class SentenceIndex:
         if k < 1:
             raise InvalidQueryError(f"k of {k} must be at least 1")
         threshold = self.threshold if threshold is None else threshold
-        if self.stats.n_rows == 0:
+        if self.stats.n_rows == 0 or nonsense_reason(question):
+            # keyboard mashing, loose jamo, control characters only: nothing to cite
             return SearchResult(question, False, [], 0.0)
-        query = self.query(question, history)
+        resolved = resolve(clean_question(question), history)
+        rewritten = resolved.text if resolved.rewritten else None
+        query = self.query(question, resolved=resolved)
         # Filters act inside retrieval: both halves only ever see allowed rows,
         # so a narrow filter still fills the top-k.
         cands = (backend or LOCAL).candidates(self, query, max(50, 5 * k), filters)
         if not cands.keys:
-            return SearchResult(question, False, [], 0.0)
+            return SearchResult(question, False, [], 0.0, resolved_question=rewritten)
         coverage = np.minimum(1.0, cands.bm25 / query.mass) if query.terms else None
         fused = fusion.fuse(cands.cosine, coverage)
-        order = np.argsort(-fused, kind="stable")[:k]
+        sentences = [cands.sentence(key) for key in cands.keys]
+        if resolved.replaced and resolved.added:
+            # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
+            # entity whose context (itself, the sentence before, the title) names the previous
+            # one answers the previous question, never this one.
+            for j, s in enumerate(sentences):
+                if any(w in s.text for w in resolved.added):
+                    continue
+                doc = self.documents[s.doc_id]
+                before = self.sentences_of(s.doc_id)[s.index - 1].text if s.index else ""
+                if any(w in f"{s.text} {before} {doc.title}" for w in resolved.replaced):
+                    fused[j] = -1.0
+        order = [int(j) for j in np.argsort(-fused, kind="stable")[:k] if fused[j] >= 0]
+        qtype = answers.question_type(query.text)
         hits = []
         for rank, j in enumerate(order, start=1):
-            s = cands.sentence(cands.keys[int(j)])
+            s = sentences[j]
             doc = self.documents[s.doc_id]
+            span = answers.best_span(query.text, s.text, qtype) if qtype else None
+            a, b = (s.start + span[0], s.start + span[1]) if span else (None, None)
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
-                            s.text, round(float(fused[j]), 4)))
-        best = float(fused[order[0]]) if len(order) else 0.0
-        return SearchResult(question, best >= threshold, hits, best)
+                            s.text, round(float(fused[j]), 4), a, b))
+        best = float(fused[order[0]]) if order else 0.0
+        return SearchResult(question, bool(best >= threshold), hits, best, resolved_question=rewritten)
 
     # ----------------------------------------------------------- persistence
     def manifest(self, segment_files: dict[str, dict], segments_dir: str) -> dict:

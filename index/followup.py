@@ -1,28 +1,199 @@
-"""Follow-up questions: resolve "그럼 한국은?" against the conversation so far."""
+"""Follow-up questions: rewrite "그럼 한국은?" against the previous question.
+
+The follow-up's new entity or aspect goes into the previous question instead of
+being appended to it, so the old topic does not win again:
+
+    "일본은 AI 지원에 얼마를 쓰나?" + "그럼 한국은?"   -> "한국은 AI 지원에 얼마를 쓰나?"
+    "리벨리온은 어디에 법인을 세웠나?" + "언제?"       -> "리벨리온은 언제 법인을 세웠나?"
+    "리벨리온은 어디에 법인을 세웠나?" + "대표는?"     -> "리벨리온 대표는?"
+
+``Resolved.replaced`` names the words the follow-up took out (the old topic): a
+sentence about them and not about the new one answers the previous question,
+so the engine does not cite it again.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
+from dataclasses import dataclass, field
 from typing import Sequence
 
-from .analyze import morphemes
+from .analyze import kiwi
 
-_FOLLOW_UP = re.compile(r"^(그럼|그러면|그렇다면|그건|그것은|그래서|또|그리고|and|what about|how about)\b",
-                        re.IGNORECASE)
+_lock = threading.Lock()
+_CONNECTIVE = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|and|what about|how about)\b[\s,]*",
+                         re.IGNORECASE)
+_ENTITY = {"NNP", "SL", "SH"}
+_NOUN = {"NNP", "NNG", "SL", "SH", "SN", "NR", "XR", "XPN", "XSN"}
+_PREDICATE = {"VV", "VA", "XSV", "XSA"}
+# Nouns that name an aspect of an entity ("리벨리온 대표"), not another entity.
+_TITLES = {"대표", "회장", "사장", "대표이사", "창업자", "본사", "매출", "직원", "주가", "가치", "규모", "위치", "임기"}
+_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "무엇", "뭐", "왜", "어떻게", "어떤", "어느", "몇", "며칠", "무슨"}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    text: str  # what to search for
+    rewritten: bool = False  # True when the history changed the question
+    replaced: tuple[str, ...] = field(default=())  # words of the previous question taken out
+    added: tuple[str, ...] = field(default=())  # the follow-up's own words put in
+
+
+@dataclass(frozen=True)
+class _Tok:
+    form: str
+    tag: str
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    with _lock:
+        toks = kiwi().tokenize(text)
+    return [_Tok(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks]
+
+
+def _runs(toks: list[_Tok], tags: set[str]) -> list[tuple[int, int]]:
+    """Maximal runs [i, j) of tokens whose tags are in ``tags`` (a noun phrase such as "일본 도쿄")."""
+    out, i = [], 0
+    while i < len(toks):
+        if toks[i].tag in tags and toks[i].form not in _QWORDS:
+            j = i + 1
+            while j < len(toks) and toks[j].tag in tags and toks[j].form not in _QWORDS:
+                j += 1
+            out.append((i, j))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _qword(toks: list[_Tok]) -> tuple[int, int] | None:
+    """Token range of the question word ("언제", "몇 명", "얼마")."""
+    for i, t in enumerate(toks):
+        if t.form in _QWORDS:
+            j = i + 1
+            if t.form == "몇" and j < len(toks) and toks[j].tag in ("NNB", "NNG"):
+                j += 1
+            return i, j
+    return None
+
+
+def _topic_particle(toks: list[_Tok], j: int) -> bool:
+    return j < len(toks) and toks[j].tag in ("JX", "JKS") and toks[j].form in ("은", "는", "이", "가")
+
+
+_PAIRS = {"은": ("은", "는"), "는": ("은", "는"), "이": ("이", "가"), "가": ("이", "가"), "을": ("을", "를"),
+          "를": ("을", "를"), "과": ("과", "와"), "와": ("과", "와"), "으로": ("으로", "로"), "로": ("으로", "로")}
+
+
+def _particle(word: str, particle: str) -> str:
+    """``particle`` in the form that follows ``word`` (after a final consonant or not)."""
+    if particle not in _PAIRS or not word:
+        return particle
+    last = word[-1]
+    if "\uac00" <= last <= "\ud7a3":
+        final = (ord(last) - 0xAC00) % 28
+        closed = final != 0 and not (particle in ("으로", "로") and final == 8)  # ㄹ takes 로
+    else:
+        closed = last.lower() not in "aeiouy"
+    return _PAIRS[particle][0 if closed else 1]
+
+
+def _shares(a: str, b: str) -> bool:
+    return any(a[i:i + 2] in b for i in range(len(a) - 1))
+
+
+def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
+    question = question.strip()
+    prev = next((h.strip() for h in reversed(history or ()) if h and h.strip()), "")
+    if not prev:
+        return Resolved(question)
+    m = _CONNECTIVE.match(question)
+    rest = question[m.end():].strip() if m else question
+    toks = _tokens(rest)
+    nouns = [t for t in toks if t.tag in _NOUN and t.form not in _QWORDS]
+    has_predicate = any(t.tag in _PREDICATE and t.form not in ("하", "되", "이") for t in toks)
+    own_qword = _qword(toks)
+    # A question of its own: a predicate with a noun, three nouns, or (without a
+    # connective) a question word with two nouns: "리벨리온 대표는 누구야?".
+    # "국회의원은?" (Kiwi: 국회 + 의원) and "그럼 대통령은 몇 년이야?" are follow-ups.
+    if (has_predicate and nouns) or len(nouns) >= 3 or (len(nouns) >= 2 and own_qword is not None):
+        return Resolved(question)
+
+    ptoks = _tokens(prev)
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in prev
+    replaced: list[str] = []
+    added: list[str] = []
+    new_runs = _runs(toks, _NOUN)
+    aspect = None
+    if new_runs:
+        i, j = new_runs[0]
+        new_text = rest[toks[i].start:toks[j - 1].end]
+        new_is_entity = any(t.tag in _ENTITY for t in toks[i:j])
+        target = None
+        entities = _runs(ptoks, _ENTITY)
+        topical = [r for r in _runs(ptoks, _NOUN) if _topic_particle(ptoks, r[1])]
+        for a, b in _runs(ptoks, _NOUN):
+            for k in range(a, b):
+                if ptoks[k].tag in ("NNG", "NNP") and _shares(new_text, ptoks[k].form):
+                    target = target or (k, k + 1)  # "대법관" replaces "대법원장"
+        if target is None and new_is_entity and entities:
+            # another name for the previous question's name: the topic-marked one, else a proper noun
+            proper = [r for r in entities if any(t.tag == "NNP" for t in ptoks[r[0]:r[1]])]
+            marked = [r for r in entities if _topic_particle(ptoks, r[1])]
+            # Kiwi may tag a new name as a common noun ("업스테이지는"): a one-word topic counts
+            one_word = [r for r in topical if not any(ptoks[k].start > ptoks[k - 1].end for k in range(r[0] + 1, r[1]))]
+            target = (marked or one_word or proper or entities)[0]
+        is_aspect = not new_is_entity and any(t.form in _TITLES for t in toks[i:j])
+        if target is None and not is_aspect:
+            # the topic of the previous question ("일본은", "업스테이지는"); in "대통령 임기는"
+            # the head noun ("임기") is the aspect and stays
+            tops = [r for r in topical if any(t.tag in _ENTITY for t in ptoks[r[0]:r[1]])] or topical
+            if tops:
+                a, b = tops[0]
+                words = [k for k in range(a + 1, b) if ptoks[k].start > ptoks[k - 1].end]  # word starts
+                target = (a, words[-1]) if words else (a, b)
+            elif entities:
+                target = entities[0]
+        if target is not None:
+            a, b = target
+            end, tail = ptoks[b - 1].end, ""
+            if b < len(ptoks) and ptoks[b].tag.startswith("J") and ptoks[b].start == end:
+                # the particle agrees with the new word: "리벨리온은" -> "업스테이지는"
+                end, tail = ptoks[b].end, _particle(new_text, ptoks[b].form)
+            edits.append((ptoks[a].start, end, new_text + tail))
+            replaced += [t.form for t in ptoks[a:b] if t.tag in _NOUN]
+            added += [t.form for t in toks[i:j]]
+        else:
+            aspect = rest
+    qw_new = own_qword
+    if qw_new is not None:
+        qw_old = _qword(ptoks)
+        new_q = rest[toks[qw_new[0]].start:toks[qw_new[1] - 1].end]
+        if qw_old is not None:
+            a, b = qw_old
+            if b < len(ptoks) and ptoks[b].tag.startswith("J"):
+                b += 1  # "어디에" -> "언제", not "언제에"
+            edits.append((ptoks[a].start, ptoks[b - 1].end, new_q))
+    if aspect is not None:
+        # "대표는?": the previous question's entity with the new aspect
+        runs = _runs(ptoks, _ENTITY)
+        marked = [r for r in runs if _topic_particle(ptoks, r[1])]
+        topical = [r for r in _runs(ptoks, _NOUN) if _topic_particle(ptoks, r[1])]
+        r = (marked or runs or topical or [None])[0]
+        subject = prev[ptoks[r[0]].start:ptoks[r[1] - 1].end] if r else prev
+        text = f"{subject} {aspect}"
+        return Resolved(text, True, (), tuple(t.form for t in toks if t.tag in _NOUN))
+    if not edits:
+        return Resolved(f"{prev} {rest}", True)
+    text = prev
+    for s, e, rep in sorted(edits, reverse=True):
+        text = text[:s] + rep + text[e:]
+    return Resolved(text, True, tuple(replaced), tuple(added))
 
 
 def resolve_question(question: str, history: Sequence[str] | None = None) -> str:
-    """The question to search for.
-
-    A question with few content words of its own, or one that opens with a
-    connective, inherits the previous question's topic.
-    """
-    question = question.strip()
-    if not history:
-        return question
-    prev = next((h.strip() for h in reversed(history) if h and h.strip()), "")
-    if not prev:
-        return question
-    own = morphemes(question)
-    follow_up = len(own) <= 2 or bool(_FOLLOW_UP.match(question))
-    return f"{prev} {question}" if follow_up else question
+    """The question to search for (see ``resolve``)."""
+    return resolve(question, history).text

@@ -48,7 +48,8 @@ def test_bad_arguments_raise_value_error(index):
 
 
 def test_follow_up_inherits_previous_topic(index):
-    assert index.query_text("그럼 한국은?", ["일본의 AI 시장 규모는?"]) == "일본의 AI 시장 규모는? 그럼 한국은?"
+    # the follow-up's new entity takes the previous question's place
+    assert index.query_text("그럼 한국은?", ["일본의 AI 시장 규모는?"]) == "한국의 AI 시장 규모는?"
     assert index.query_text("리벨리온은 첫 해외법인을 어디에 세웠나?", ["일본의 AI 시장 규모는?"]) == \
         "리벨리온은 첫 해외법인을 어디에 세웠나?"
 
@@ -151,3 +152,27 @@ def test_filter_that_matches_nothing_gives_no_answer(index):
     for f in (Filters(published_from="2030-01-01"), Filters(sources=("없는 출처",)), Filters(doc_ids=("nope",))):
         res = index.search("리벨리온은 첫 해외법인을 어디에 세웠나?", k=5, filters=f)
         assert not res.answered and res.hits == []
+
+
+def test_follow_up_never_repeats_the_previous_answer(index):
+    first = index.search("일본은 AI 반도체 지원에 얼마를 쓰나?", k=5)
+    res = index.search("그럼 한국은?", k=5, history=["일본은 AI 반도체 지원에 얼마를 쓰나?"])
+    assert res.resolved_question == "한국은 AI 반도체 지원에 얼마를 쓰나?"
+    assert all("일본" not in h.text or "한국" in h.text for h in res.hits)
+    assert first.hits[0].text not in [h.text for h in res.hits if "한국" not in h.text]
+
+
+@pytest.mark.parametrize("junk", ["asdfgh qwerty zxcvb", "\u0000", "ㅁㄴㅇㄹ", "ㅋㅋㅋㅋㅋ"])
+def test_nonsense_gets_no_citation(index, junk):
+    res = index.search(junk, k=5)
+    assert not res.answered and res.hits == []
+
+
+def test_answer_phrase_lies_inside_its_sentence(index):
+    res = index.search("리벨리온은 첫 해외법인을 어디에 세웠나?", k=5)
+    spans = [h for h in res.hits if h.answer_start is not None]
+    assert spans
+    for h in spans:
+        doc = index.documents[h.doc_id]
+        assert h.start <= h.answer_start < h.answer_end <= h.end
+        assert doc.text[h.answer_start:h.answer_end] in h.text

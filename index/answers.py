@@ -1,0 +1,304 @@
+"""Answer types: what shape of phrase a question asks for, and where a sentence holds it.
+
+A question word sets the expected shape ("누구" a person, "언제" a date, "얼마" an
+amount, "몇 분" a duration, "어디" a place, "이름" a name); Kiwi's tags find the
+shapes in a sentence (SN + unit, NNP next to a title noun, quoted names...).
+Fusion uses whether a candidate holds the expected shape; the engine returns the
+phrase as ``answer_start``/``answer_end`` inside the cited sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .analyze import kiwi
+
+_lock = threading.Lock()
+
+PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME = "person", "date", "duration", "amount", "count", "place", "name"
+TYPES = (PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME)
+
+_MONEY = {"원", "달러", "엔", "유로", "위안", "파운드", "달러화", "엔화"}
+_PERCENT = {"%", "퍼센트", "포인트", "％"}
+_DATE_UNITS = {"년", "월", "일", "분기", "년대", "년도", "세기"}
+_TIME_UNITS = {"분", "초", "시간", "개월", "주", "주일", "일", "년", "달", "시"}
+_COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대", "건", "척", "세", "살", "차", "회", "번",
+             "국", "종", "가지", "층", "편", "석", "표", "부"}
+# Words that make a date phrase without a number, or extend one ("지난 3월", "내년 상반기").
+_DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달", "다음달", "금년", "상반기", "하반기",
+               "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시"}
+_DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
+# Title nouns that follow a person's name ("박성현 리벨리온 대표").
+_TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장관", "수석", "실장", "의원", "사장", "부회장",
+           "위원장", "원장", "이사", "이사장", "창업자", "연구원", "소장", "센터장", "단장", "총장", "청장",
+           "시장", "지사", "박사", "감독", "선수", "작가", "의장", "부의장", "최고경영자", "CEO", "대사", "판사",
+           "검사", "변호사", "장", "씨", "전무", "상무", "본부장", "국장", "차관", "부장", "대변인", "관계자"}
+# Office holders that answer "누가 …하나?" in law and policy texts.
+_ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대법원장", "대법원", "법원", "헌법재판소",
+          "국무위원", "감사원", "국가", "법관", "국민", "위원장", "의장", "중앙선거관리위원회", "선거관리위원회",
+          "국회의원", "재판관", "감사원장", "행정각부", "지방자치단체"}
+_PLACE_SUFFIX = re.compile(r"(시|도|군|구|국|주|해역|지역|학교|대학|대학교|반도|섬|도시|공항|항|역|기슭|현|성)$")
+_UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS
+_QUOTE_OPEN = "‘“'\"「『《〈<"
+_QUOTE_CLOSE = "’”'\"」』》〉>"
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str
+    start: int  # offsets into the analysed text
+    end: int
+
+
+@dataclass(frozen=True)
+class _Tok:
+    form: str
+    tag: str
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> tuple[_Tok, ...]:
+    with _lock:
+        toks = kiwi().tokenize(text)
+    return tuple(_Tok(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
+
+
+# ----------------------------------------------------------------- questions
+_Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
+    (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
+                          r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
+                          r"\bhow long\b", re.I)),
+    (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?", re.I)),
+    (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
+    (AMOUNT, re.compile(r"얼마|금액|액수|규모는|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
+    (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
+    (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
+    (NAME, re.compile(r"이름|명칭|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)|"
+                      r"\bwhich (company|firm|project)\b|\bwhat is the name\b", re.I)),
+)
+
+
+@lru_cache(maxsize=4096)
+def question_type(question: str) -> str | None:
+    """The answer shape a question asks for, or None (why/how/what questions)."""
+    for kind, pattern in _Q_RULES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+# ------------------------------------------------------------------ sentences
+def _number_groups(toks: tuple[_Tok, ...]) -> list[tuple[int, int, str, str]]:
+    """(first token, last token, unit, unit tag) of each number + unit group ("1조 7,200억 엔")."""
+    out = []
+    i, n = 0, len(toks)
+    while i < n:
+        if toks[i].tag != "SN" or (i and toks[i - 1].form == "제"):  # "제70조" is an article number
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and (toks[j + 1].tag in ("SN", "NR") or (toks[j + 1].form in (",", ".", "~") and
+                                                                    j + 2 < n and toks[j + 2].tag == "SN")):
+            j += 1
+        unit, utag = "", ""
+        if j + 1 < n and (toks[j + 1].tag == "NNB" or toks[j + 1].form in _UNITS):
+            unit, utag = toks[j + 1].form, toks[j + 1].tag
+            j += 1
+        out.append((i, j, unit, utag))
+        i = j + 1
+    return out
+
+
+@lru_cache(maxsize=20000)
+def sentence_spans(text: str) -> tuple[Span, ...]:
+    """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
+    toks = _tokens(text)
+    spans: list[Span] = []
+    n = len(toks)
+    for i, j, unit, _ in _number_groups(toks):
+        start, end = toks[i].start, toks[j].end
+        if unit in _MONEY or unit in _PERCENT:
+            # "10조 엔(약 93조원)": the bracketed conversion belongs to the amount
+            if j + 1 < n and toks[j + 1].form == "(":
+                k = j + 1
+                while k < n and toks[k].form != ")" and k - j < 8:
+                    k += 1
+                if k < n and toks[k].form == ")":
+                    end = toks[k].end
+            spans.append(Span(AMOUNT, start, end))
+        if unit in _DATE_UNITS or unit in _TIME_UNITS:
+            k = j
+            # "2011년 1월 1일": one date
+            while k + 2 < n and toks[k + 1].tag == "SN" and toks[k + 2].form in _DATE_UNITS | _TIME_UNITS:
+                k += 2
+            s0 = start
+            if i >= 2 and toks[i - 1].tag == "ETM" and toks[i - 2].form in _DATE_LEAD:
+                s0 = toks[i - 2].start
+            elif i >= 1 and toks[i - 1].form in _DATE_WORDS:
+                s0 = toks[i - 1].start
+            e0 = toks[k].end
+            if k + 1 < n and toks[k + 1].form in _DATE_WORDS:
+                e0 = toks[k + 1].end
+            if unit in _DATE_UNITS:
+                spans.append(Span(DATE, s0, e0))
+            if unit in _TIME_UNITS:
+                e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
+                spans.append(Span(DURATION, start, e1))
+        if unit in _COUNTERS or (unit and unit not in _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS):
+            spans.append(Span(COUNT, start, toks[j].end))
+        if unit in _PERCENT:
+            spans.append(Span(COUNT, start, toks[j].end))
+    for i, t in enumerate(toks):
+        if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in ("말", "초", "분기", "당시"):
+            e = toks[i + 1].end if i + 1 < n and toks[i + 1].form in _DATE_WORDS else t.end
+            spans.append(Span(DATE, t.start, e))
+        if t.tag == "NNP":
+            # a name right before a title noun, possibly with an organisation between
+            # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표")
+            if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form):
+                for k in range(i + 1, min(n, i + 4)):
+                    if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL"):
+                        spans.append(Span(PERSON, t.start, t.end))
+                        break
+                    if toks[k].tag not in ("NNP", "NNG", "SL"):
+                        break
+            # a proper noun followed by a locative particle, with a preceding proper noun ("일본 도쿄에")
+            if i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서", "으로", "로"):
+                s = t.start
+                if i >= 1 and toks[i - 1].tag == "NNP" and toks[i - 1].end + 1 >= t.start:
+                    s = toks[i - 1].start
+                spans.append(Span(PLACE, s, t.end))
+            # glued parts make one name: "SK" + "하이닉스"
+            s0 = t.start
+            while i and toks[i - 1].tag in ("SL", "NNP") and toks[i - 1].end == s0:
+                i -= 1
+                s0 = toks[i].start
+            if t.end - s0 >= 2:
+                spans.append(Span(NAME, s0, t.end))
+        elif t.tag == "NNG" and _PLACE_SUFFIX.search(t.form) and i + 1 < n and toks[i + 1].tag == "JKB":
+            spans.append(Span(PLACE, t.start, t.end))
+        if t.form in _ROLES and t.tag.startswith("NN") and i + 1 < n and toks[i + 1].tag in ("JKS", "JX"):
+            spans.append(Span(PERSON, t.start, t.end))
+        if t.tag == "SL" and i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서"):
+            spans.append(Span(PLACE, t.start, t.end))
+    # quoted names: ‘스타게이트’, '알리(Alli)'
+    for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
+                         text):
+        spans.append(Span(NAME, m.start(), m.end()))
+    return tuple(spans)
+
+
+def _overlaps_question(text: str, span: Span, question_forms: frozenset[str]) -> bool:
+    """Whether a phrase merely repeats the question ("2030년까지 … 얼마?" is not answered by "2030년")."""
+    phrase = re.sub(r"\s+", "", text[span.start:span.end])
+    return any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms
+
+
+@lru_cache(maxsize=4096)
+def _question_forms(question: str) -> frozenset[str]:
+    toks = _tokens(question)
+    forms = set()
+    for i, t in enumerate(toks):
+        if t.tag in ("SN", "NNP", "SL", "NNG"):
+            forms.add(t.form)
+        if t.tag == "SN" and i + 1 < len(toks):
+            forms.add(t.form + toks[i + 1].form)
+    return frozenset(forms)
+
+
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트)")
+
+
+_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"})
+
+
+@lru_cache(maxsize=4096)
+def question_unit(question: str) -> frozenset[str] | None:
+    """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인)."""
+    m = _UNIT_AFTER_MYEOT.search(question)
+    if not m:
+        return None
+    unit = m.group(1)
+    return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
+
+
+@lru_cache(maxsize=4096)
+def _question_actions(question: str) -> frozenset[str]:
+    """The question's common nouns and verb stems ("상장", "설립"): what a date or duration modifies."""
+    return frozenset(t.form for t in _tokens(question) if t.tag in ("NNG", "VV") and len(t.form) >= 2)
+
+
+@lru_cache(maxsize=4096)
+def _question_names(question: str) -> frozenset[str]:
+    """Numbers and names the question states itself: a phrase repeating one is not the answer."""
+    toks = _tokens(question)
+    forms = set()
+    for i, t in enumerate(toks):
+        if t.tag in ("NNP", "SL"):
+            forms.add(t.form)
+        if t.tag == "SN":
+            forms.add(t.form + (toks[i + 1].form if i + 1 < len(toks) else ""))
+    return frozenset(forms)
+
+
+def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Span]:
+    """Phrases of ``text`` with the shape ``question`` asks for, minus those the question itself names."""
+    qtype = question_type(question) if qtype is None else qtype
+    if qtype is None:
+        return []
+    kinds = {qtype}
+    if qtype == COUNT:
+        kinds.add(AMOUNT)
+    if qtype == AMOUNT:
+        kinds.add(COUNT)
+    if qtype == PLACE:
+        kinds.add(NAME)
+    names = _question_names(question)
+    unit = question_unit(question)
+    out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
+           and (unit is None or any(u in text[s.start:s.end] for u in unit))]
+    # keep the longest phrase: "내년 상반기", not "상반기"
+    return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
+                                      and (o.end - o.start) > (s.end - s.start) for o in out)]
+
+
+def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool:
+    return bool(answer_spans(question, text, qtype))
+
+
+def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
+    """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
+
+    Of several phrases of the right shape, the primary kind wins, then the one
+    nearest to the words the question shares with the sentence."""
+    qtype = question_type(question) if qtype is None else qtype
+    spans = answer_spans(question, text, qtype)
+    if not spans:
+        return None
+    forms = _question_forms(question)
+    anchors = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in forms if len(f) >= 2]
+    anchors = [a for a in anchors if a]
+    actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
+    actions = [a for a in actions if a]
+
+    def cost(s: Span) -> tuple:
+        primary = 0 if s.kind == qtype else 1
+        if qtype == NAME and text[s.start] not in _QUOTE_OPEN:
+            primary = 1  # a quoted name is the name asked for
+        # mean distance to each question word the sentence repeats
+        gaps = [min(max(0, a - s.end, s.start - b) for a, b in occ) for occ in anchors]
+        # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
+        vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and not any(c.isdigit() for c in text[s.start:s.end])
+        aside = text.rfind("(", 0, s.start) > text.rfind(")", 0, s.start)  # "(현지시간 25일)"
+        # A time phrase precedes the predicate it dates ("내년 상반기 코스닥 상장을 추진"):
+        # the nearest of the question's common nouns after it.
+        ahead = min((a - s.end for occ in actions for a, _ in occ if a >= s.end), default=10 ** 6) \
+            if qtype in (DATE, DURATION) and actions else 0
+        return (primary, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
+
+    best = min(spans, key=cost)
+    return best.start, best.end

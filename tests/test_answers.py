@@ -1,0 +1,58 @@
+"""Answer types and answer phrases (no model needed)."""
+
+import pytest
+
+from index import answers
+from index.split import split_sentences
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("리벨리온 대표는 누구야?", answers.PERSON),
+    ("Who is the CEO of Rebellions?", answers.PERSON),
+    ("업스테이지는 언제 일본 법인을 세웠나?", answers.DATE),
+    ("When did the summit take place?", answers.DATE),
+    ("몇 분 동안 회담했나?", answers.DURATION),
+    ("대통령 임기는 몇 년이야?", answers.DURATION),
+    ("일본은 AI 지원에 얼마를 쓰나?", answers.AMOUNT),
+    ("How much does Japan spend on chips?", answers.AMOUNT),
+    ("KOSA 협의회에 참여한 기업은 몇 곳이야?", answers.COUNT),
+    ("리벨리온은 첫 해외법인을 어디에 세웠나?", answers.PLACE),
+    ("소프트뱅크가 참여한 프로젝트 이름은?", answers.NAME),
+    ("일본 정부는 왜 AI를 지원하나?", None),
+    ("첨단기술 산업화의 약점은 무엇인가?", None),
+])
+def test_question_types(question, kind):
+    assert answers.question_type(question) == kind
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    ("몇 분 동안 회담했나?", "이 자리에서 113분간 회담을 나눈 양국 정상은 협력을 추진키로 합의했다.", "113분간"),
+    ("리벨리온 대표는 누구야?", "박성현 리벨리온 대표는 2일 “일본 시장이 빠르다”고 설명했다.", "박성현"),
+    ("업스테이지는 언제 일본 법인을 세웠나?", "업스테이지는 지난 3월 일본 법인을 설립하고 인력 채용에 나섰다.", "지난 3월"),
+    # the year the question names is not the answer; the amount is
+    ("일본은 2030년까지 AI에 얼마를 쓰나?", "일본은 2030년까지 무려 10조 엔(약 93조원)에 이르는 자금을 투입한다.",
+     "10조 엔(약 93조원)"),
+    ("헌법재판관은 몇 명이야?", "헌법재판소는 법관의 자격을 가진 9인의 재판관으로 구성한다.", "9인"),
+    ("무하유는 언제 상장하나?", "내년 상반기 코스닥 상장을 추진 중인 '무하유'도 올해 하반기 일본 법인을 설립키로 했다.",
+     "내년 상반기"),
+    ("프로젝트 이름은?", "최근에는 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다.", "‘스타게이트’"),
+])
+def test_answer_phrase(question, sentence, phrase):
+    span = answers.best_span(question, sentence)
+    assert span is not None
+    assert sentence[span[0]:span[1]] == phrase
+
+
+def test_no_phrase_without_the_shape():
+    assert answers.best_span("리벨리온 대표는 누구야?", "일본은 AI 허브로 변신하고 있다.") is None
+    assert answers.best_span("왜 일본으로 가나?", "상장이 한국보다 쉽다.") is None
+
+
+@pytest.mark.parametrize("question", ["누가 투자했나?", "언제 발표했나?", "얼마를 투자했나?", "몇 명이 참여했나?",
+                                      "어디에 세웠나?", "이름은?"])
+def test_spans_lie_inside_every_seed_sentence(seed_docs, question):
+    for doc in seed_docs:
+        for s in split_sentences(doc):
+            for sp in answers.answer_spans(question, s.text):
+                assert 0 <= sp.start < sp.end <= len(s.text)
+                assert s.text[sp.start:sp.end].strip() == s.text[sp.start:sp.end]

@@ -1,0 +1,36 @@
+"""Follow-up rewriting (no model needed)."""
+
+import pytest
+
+from index.followup import resolve
+
+
+@pytest.mark.parametrize("previous,question,rewritten", [
+    ("일본은 AI 지원에 얼마를 쓰나?", "그럼 한국은?", "한국은 AI 지원에 얼마를 쓰나?"),
+    ("리벨리온은 첫 해외법인을 어디에 세웠나?", "그럼 업스테이지는?", "업스테이지는 첫 해외법인을 어디에 세웠나?"),
+    ("리벨리온은 첫 해외법인을 어디에 세웠나?", "언제?", "리벨리온은 첫 해외법인을 언제 세웠나?"),
+    ("리벨리온은 첫 해외법인을 어디에 세웠나?", "그럼 대표는?", "리벨리온 대표는?"),
+    ("대법원장 임기는 몇 년이야?", "그럼 대법관은?", "대법관 임기는 몇 년이야?"),
+    ("대통령 임기는 몇 년이야?", "국회의원은?", "국회의원 임기는 몇 년이야?"),
+    ("소니 벤처펀드는 몇 개 스타트업에 투자했어?", "그럼 도요타는?", "도요타 벤처펀드는 몇 개 스타트업에 투자했어?"),
+])
+def test_follow_up_is_rewritten(previous, question, rewritten):
+    r = resolve(question, [previous])
+    assert r.rewritten and r.text == rewritten
+
+
+def test_replaced_topic_is_reported():
+    r = resolve("그럼 한국은?", ["일본은 AI 지원에 얼마를 쓰나?"])
+    assert r.replaced == ("일본",) and r.added == ("한국",)
+
+
+@pytest.mark.parametrize("question", ["리벨리온 대표는 누구야?", "청해부대는 어디에 파견돼 있어?",
+                                      "일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?"])
+def test_a_question_of_its_own_is_kept(question):
+    r = resolve(question, ["일본은 AI 지원에 얼마를 쓰나?"])
+    assert not r.rewritten and r.text == question
+
+
+def test_no_history_no_rewrite():
+    assert resolve("그럼 한국은?", []).text == "그럼 한국은?"
+    assert resolve("그럼 한국은?", ["", "  "]).text == "그럼 한국은?"
