@@ -182,8 +182,8 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
         runs = _runs(ptoks, _ENTITY)
         marked = [r for r in runs if _topic_particle(ptoks, r[1])]
         topical = [r for r in _runs(ptoks, _NOUN) if _topic_particle(ptoks, r[1])]
-        r = (marked or runs or topical or [None])[0]
-        subject = prev[ptoks[r[0]].start:ptoks[r[1] - 1].end] if r else prev
+        found = marked or runs or topical
+        subject = prev[ptoks[found[0][0]].start:ptoks[found[0][1] - 1].end] if found else prev
         text = f"{subject} {aspect}"
         return Resolved(text, True, (), tuple(t.form for t in toks if t.tag in _NOUN))
     if not edits:

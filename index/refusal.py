@@ -8,6 +8,7 @@ never seen).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -39,7 +40,7 @@ def _row_run(word: str) -> int:
     for row in _ROWS:
         for seq in (row, row[::-1]):
             run = 1
-            for a, b in zip(w, w[1:]):
+            for a, b in itertools.pairwise(w):
                 run = run + 1 if a in seq and b in seq and seq.find(b) == seq.find(a) + 1 else 1
                 best = max(best, run)
     return best
