@@ -110,7 +110,14 @@ class IndexHolder:
         return self.news
 
 
-def _human(errors) -> str:
+def _body_fields(request: Request) -> list[str]:
+    """The fields the route's JSON body accepts, in declaration order (empty if unknown)."""
+    field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(field, "field_info", None), "annotation", None)
+    return list(getattr(model, "model_fields", None) or ())
+
+
+def _human(errors, allowed: list[str]) -> str:
     """One sentence per problem, naming the field: what a person can act on."""
     msgs = []
     for e in errors:
@@ -127,7 +134,8 @@ def _human(errors) -> str:
             msg = ("contains characters that are not valid Unicode (a lone surrogate such as \\ud800): "
                    "send valid Unicode text")
         elif kind == "extra_forbidden":
-            msg = "unknown field: allowed fields are question, top_k, history"
+            msg = (f"unknown field: allowed fields are {', '.join(allowed)}" if allowed
+                   else "unknown field: see GET /docs for this route's fields")
         msg = msg.removeprefix("Value error, ")
         msgs.append(f"{loc}: {msg}")
     return "; ".join(msgs) or "invalid request"
@@ -216,7 +224,8 @@ def create_app(settings: Settings | None = None,
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        return JSONResponse({"detail": _human(errors), "errors": _public_errors(errors)}, 422)
+        return JSONResponse({"detail": _human(errors, _body_fields(request)), "errors": _public_errors(errors)},
+                            422)
 
     @app.exception_handler(StorageError)
     async def storage_error(request: Request, exc: StorageError):

@@ -279,3 +279,13 @@ def test_422_never_echoes_a_large_input(client):
     r = client.post("/ask", json={"question": "일본", "history": [item] * 11})
     assert r.status_code == 422
     assert item not in r.text and len(r.content) < 2_000
+
+
+def test_unknown_field_names_the_routes_own_fields(tmp_path, fake_index):
+    with _client(tmp_path, fake_index, write_token="t") as c:
+        _wait_ready(c)
+        r = c.post("/ask", json={"question": "일본", "foo": 1})
+        assert r.status_code == 422 and "question, top_k, history" in r.json()["detail"]
+        r = c.post("/documents", json={"text": "기사 본문이다.", "foo": 1}, headers={"Authorization": "Bearer t"})
+        assert r.status_code == 422
+        assert "question" not in r.json()["detail"] and "text" in r.json()["detail"], r.json()["detail"]

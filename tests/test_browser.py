@@ -235,7 +235,9 @@ def test_answer_phrase_and_resolved_question_are_shown(server, browser):
     assert answer.locator(".resolved").inner_text() == "검색한 질문: 리벨리온은 첫 해외법인을 어느 도시에 세웠나?"
     first = answer.locator(".citation").first
     assert first.locator("mark.phrase").inner_text() == "도쿄"
-    assert answer.locator("mark.phrase").count() == 1
+    # the engine fills the other citations' phrases itself: at most one each, inside its sentence
+    for citation in answer.locator(".citation").all():
+        assert citation.locator("mark.phrase").count() <= 1
     first.locator("button", has_text="원문 보기").click()
     page.locator("#cited-sentence mark.phrase").wait_for(timeout=10_000)
     assert page.inner_text("#cited-sentence mark.phrase") == "도쿄"
