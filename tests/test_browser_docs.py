@@ -7,6 +7,8 @@ import pytest
 
 from .servers import start_fake_server
 
+pytestmark = pytest.mark.browser  # a real Chromium
+
 CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
 
 

@@ -13,6 +13,8 @@ from service.guard import ClientLimiter
 
 from .servers import TOKEN, start_fake_server
 
+pytestmark = pytest.mark.slow  # real uvicorn subprocesses
+
 
 @pytest.fixture(scope="module")
 def untrusted(tmp_path_factory):
