@@ -27,9 +27,10 @@ from .backend import LOCAL, SearchBackend, open_backend
 from .engine import SentenceIndex
 from .errors import DocumentNotFoundError, InputError, StorageError
 from .ingest import Article, Skipped, to_document
-from .segments import Segment, document_to_dict
+from .segments import Segment
 from .store import IndexStore
 from .types import Document, Filters, SearchResult
+from .wal import document_to_dict
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -28,7 +27,8 @@ from .errors import IndexCorruptError
 from .files import file_table, fsync_dir, sha256_file
 from .lexical import Postings
 from .split import split_sentences
-from .types import Block, Document, Sentence
+from .types import Document, Sentence
+from .wal import document_from_dict, document_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +80,6 @@ def passage_hash(text: str) -> bytes:
 
 def new_segment_id() -> str:
     return f"seg-{uuid.uuid4().hex[:16]}"
-
-
-def document_to_dict(doc: Document) -> dict:
-    row = asdict(doc)
-    row["blocks"] = [asdict(b) for b in doc.blocks]
-    return row
-
-
-def document_from_dict(row: dict) -> Document:
-    row = dict(row)
-    row["blocks"] = tuple(Block(**b) for b in row.get("blocks", ()))
-    return Document(**row)
 
 
 class Segment:
