@@ -216,9 +216,10 @@ def create_app(settings: Settings | None = None,
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CSP)
-        log.info(json.dumps({"method": request.method, "path": request.url.path, "route": route_path,
-                             "status": response.status_code, "ms": round(dt * 1000, 2),
-                             "client": request.client.host if request.client else None}))
+        if log.isEnabledFor(logging.INFO):  # the JSON line costs a little on every request
+            log.info(json.dumps({"method": request.method, "path": request.url.path, "route": route_path,
+                                 "status": response.status_code, "ms": round(dt * 1000, 2),
+                                 "client": request.client.host if request.client else None}))
         return response
 
     @app.exception_handler(RequestValidationError)
