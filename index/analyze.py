@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 from kiwipiepy import Kiwi
@@ -125,3 +126,19 @@ def _document_terms(text: str) -> tuple[str, ...]:
 
 def has_hangul(text: str) -> bool:
     return bool(_HANGUL.search(text))
+
+
+@dataclass(frozen=True)
+class Token:
+    """A Kiwi morpheme with its base tag ("VV", not "VV-R") and its offsets in the analysed text."""
+
+    form: str
+    tag: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> tuple[Token, ...]:
+    with _lock:
+        toks = kiwi().tokenize(text)
+    return tuple(Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)

@@ -10,13 +10,10 @@ phrase as ``answer_start``/``answer_end`` inside the cited sentence.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .analyze import kiwi
-
-_lock = threading.Lock()
+from .analyze import Token, tokens
 
 PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME = "person", "date", "duration", "amount", "count", "place", "name"
 TYPES = (PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME)
@@ -53,20 +50,6 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True)
-class _Tok:
-    form: str
-    tag: str
-    start: int
-    end: int
-
-
-def _tokens(text: str) -> tuple[_Tok, ...]:
-    with _lock:
-        toks = kiwi().tokenize(text)
-    return tuple(_Tok(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
-
-
 # ----------------------------------------------------------------- questions
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
@@ -92,7 +75,7 @@ def question_type(question: str) -> str | None:
 
 
 # ------------------------------------------------------------------ sentences
-def _number_groups(toks: tuple[_Tok, ...]) -> list[tuple[int, int, str, str]]:
+def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
     """(first token, last token, unit, unit tag) of each number + unit group ("1조 7,200억 엔")."""
     out = []
     i, n = 0, len(toks)
@@ -116,7 +99,7 @@ def _number_groups(toks: tuple[_Tok, ...]) -> list[tuple[int, int, str, str]]:
 @lru_cache(maxsize=20000)
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
-    toks = _tokens(text)
+    toks = tokens(text)
     spans: list[Span] = []
     n = len(toks)
     for i, j, unit, _ in _number_groups(toks):
@@ -200,7 +183,7 @@ def _overlaps_question(text: str, span: Span, question_forms: frozenset[str]) ->
 
 @lru_cache(maxsize=4096)
 def _question_forms(question: str) -> frozenset[str]:
-    toks = _tokens(question)
+    toks = tokens(question)
     forms = set()
     for i, t in enumerate(toks):
         if t.tag in ("SN", "NNP", "SL", "NNG"):
@@ -229,13 +212,13 @@ def question_unit(question: str) -> frozenset[str] | None:
 @lru_cache(maxsize=4096)
 def _question_actions(question: str) -> frozenset[str]:
     """The question's common nouns and verb stems ("상장", "설립"): what a date or duration modifies."""
-    return frozenset(t.form for t in _tokens(question) if t.tag in ("NNG", "VV") and len(t.form) >= 2)
+    return frozenset(t.form for t in tokens(question) if t.tag in ("NNG", "VV") and len(t.form) >= 2)
 
 
 @lru_cache(maxsize=4096)
 def _question_names(question: str) -> frozenset[str]:
     """Numbers and names the question states itself: a phrase repeating one is not the answer."""
-    toks = _tokens(question)
+    toks = tokens(question)
     forms = set()
     for i, t in enumerate(toks):
         if t.tag in ("NNP", "SL"):

@@ -15,13 +15,11 @@ so the engine does not cite it again.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from .analyze import kiwi
+from .analyze import Token, tokens
 
-_lock = threading.Lock()
 _CONNECTIVE = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|and|what about|how about)\b[\s,]*",
                          re.IGNORECASE)
 _ENTITY = {"NNP", "SL", "SH"}
@@ -40,21 +38,7 @@ class Resolved:
     added: tuple[str, ...] = field(default=())  # the follow-up's own words put in
 
 
-@dataclass(frozen=True)
-class _Tok:
-    form: str
-    tag: str
-    start: int
-    end: int
-
-
-def _tokens(text: str) -> list[_Tok]:
-    with _lock:
-        toks = kiwi().tokenize(text)
-    return [_Tok(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks]
-
-
-def _runs(toks: list[_Tok], tags: set[str]) -> list[tuple[int, int]]:
+def _runs(toks: Sequence[Token], tags: set[str]) -> list[tuple[int, int]]:
     """Maximal runs [i, j) of tokens whose tags are in ``tags`` (a noun phrase such as "일본 도쿄")."""
     out, i = [], 0
     while i < len(toks):
@@ -69,7 +53,7 @@ def _runs(toks: list[_Tok], tags: set[str]) -> list[tuple[int, int]]:
     return out
 
 
-def _qword(toks: list[_Tok]) -> tuple[int, int] | None:
+def _qword(toks: Sequence[Token]) -> tuple[int, int] | None:
     """Token range of the question word ("언제", "몇 명", "얼마")."""
     for i, t in enumerate(toks):
         if t.form in _QWORDS:
@@ -80,7 +64,7 @@ def _qword(toks: list[_Tok]) -> tuple[int, int] | None:
     return None
 
 
-def _topic_particle(toks: list[_Tok], j: int) -> bool:
+def _topic_particle(toks: Sequence[Token], j: int) -> bool:
     return j < len(toks) and toks[j].tag in ("JX", "JKS") and toks[j].form in ("은", "는", "이", "가")
 
 
@@ -112,7 +96,7 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
         return Resolved(question)
     m = _CONNECTIVE.match(question)
     rest = question[m.end():].strip() if m else question
-    toks = _tokens(rest)
+    toks = tokens(rest)
     nouns = [t for t in toks if t.tag in _NOUN and t.form not in _QWORDS]
     has_predicate = any(t.tag in _PREDICATE and t.form not in ("하", "되", "이") for t in toks)
     own_qword = _qword(toks)
@@ -122,7 +106,7 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
     if (has_predicate and nouns) or len(nouns) >= 3 or (len(nouns) >= 2 and own_qword is not None):
         return Resolved(question)
 
-    ptoks = _tokens(prev)
+    ptoks = tokens(prev)
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in prev
     replaced: list[str] = []
     added: list[str] = []
