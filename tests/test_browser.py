@@ -17,7 +17,6 @@ import pytest
 
 from .paths import ROOT, SEEDS, models_dir
 
-CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 TOKEN = "browser-test-token"
@@ -64,20 +63,6 @@ def server(tmp_path_factory, real_embedder):  # real_embedder: the model is buil
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make test does: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 def _page(browser, server, viewport=DESKTOP, axe=True):

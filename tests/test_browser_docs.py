@@ -1,7 +1,5 @@
 """/docs in a real browser: Swagger UI served from the swagger-ui-bundle package under the strict CSP."""
 
-import os
-from pathlib import Path
 
 import pytest
 
@@ -9,7 +7,6 @@ from .servers import start_fake_server
 
 pytestmark = pytest.mark.browser  # a real Chromium
 
-CHROMIUM = os.environ.get("NEWSQA_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -20,19 +17,6 @@ def server(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make test does: apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        yield b
-        b.close()
 
 
 def test_docs_render_offline_under_the_csp(server, browser):
