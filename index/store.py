@@ -40,7 +40,7 @@ from .files import fsync_dir
 from .seeds import source_hashes
 from .segments import Segment
 from .types import Document
-from .wal import DocSet, WriteLog, apply
+from .wal import DocSet, WriteLog, apply, document_from_dict
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,10 @@ class IndexStore:
         """The live documents of a version whatever embedder built it (to rebuild with
         another one), and its manifest."""
         manifest = SentenceIndex.read_manifest(path)
+        if "segments" not in manifest:
+            # format 1 (before segments): one documents.jsonl beside the manifest
+            rows = (Path(path) / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+            return [document_from_dict(json.loads(line)) for line in rows if line.strip()], manifest
         seg_root = Path(path) / manifest.get("segments_dir", "segments")
         docs = []
         for entry in manifest["segments"]:

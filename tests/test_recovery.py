@@ -8,6 +8,7 @@ document is still served with the same text and every citation still holds.
 import errno
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -213,6 +214,33 @@ def test_build_command_keeps_api_documents(populated, tmp_path):
     assert _current(store) != before  # a fresh version, every sentence re-embedded
     loaded = store.load(FakeEmbedder())
     assert {d: loaded.documents[d].text for d in loaded.documents} == expected
+
+
+def test_an_index_of_the_first_format_is_upgraded_without_loss(populated, tmp_path):
+    """Before segments, a version was one documents.jsonl and a FAISS file: it is re-read and rebuilt."""
+    from index.wal import document_to_dict
+
+    data, expected, store = _copy(populated, tmp_path)
+    docs, manifest = store.read_documents(_current(store))
+    old = store.root / "versions" / "v1"
+    old.mkdir()
+    (old / "documents.jsonl").write_text(
+        "".join(json.dumps(document_to_dict(d), ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    (old / "manifest.json").write_text(json.dumps(
+        {"format_version": 1, "embedder": manifest["embedder"], "wal_seq": manifest["wal_seq"],
+         "source_hashes": manifest["source_hashes"], "deleted_sources": manifest["deleted_sources"],
+         "documents": {}}), encoding="utf-8")
+    for v in store.version_paths():
+        if v != old:
+            shutil.rmtree(v)
+    link = store.root / ".tmp-link"
+    os.symlink("versions/v1", link)
+    os.replace(link, store.pointer)
+    with TestClient(_app(data)) as c:
+        assert _started(c)["status"] == "ready"
+        assert _snapshot(c) == expected
+        _check_citations(c, expected, ask=list(ADDED))
+    assert _current(store) != old  # published in the current format
 
 
 def test_load_refuses_each_damage_with_a_reason(populated, tmp_path):
