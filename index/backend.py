@@ -18,7 +18,6 @@ sentence from the snapshot the search started on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -39,10 +38,15 @@ class Query:
     terms: list[str]  # Kiwi morphemes, repeated terms kept (they count twice); empty: no lexical half
     idf: dict[str, float]
     embed: Callable[[str], np.ndarray] = field(repr=False)
+    _vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    @cached_property
+    @property
     def vector(self) -> np.ndarray:
-        return self.embed(self.text)
+        """Computed on first use. Not a functools.cached_property: before Python 3.12 its
+        lock is shared by every instance, so concurrent requests would encode one at a time."""
+        if self._vector is None:
+            self._vector = self.embed(self.text)
+        return self._vector
 
     @property
     def mass(self) -> float:
