@@ -313,3 +313,34 @@ def test_same_recall_on_both_backends(real_mixed, seed_qa, lite_uri, tmp_path):
         assert_cited_exactly(remote, res)
         assert np.isfinite(res.best_score)
     backend.client.drop_collection(backend.collection)
+
+
+def test_query_vectors_of_concurrent_requests_are_computed_in_parallel():
+    """Two requests' question vectors must not wait for each other (a class-wide lock would
+    serialise every encode of the service)."""
+    import threading
+
+    from index.backend import Query
+
+    barrier = threading.Barrier(2, timeout=10)
+
+    def embed(text):
+        barrier.wait()  # returns only when both encodes are under way at once
+        return np.full(3, len(text), np.float32)
+
+    queries = [Query("가", [], {}, embed), Query("나다", [], {}, embed)]
+    errors: list[BaseException] = []
+
+    def run(q):
+        try:
+            assert q.vector is not None
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(q,)) for q in queries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert [float(q.vector[0]) for q in queries] == [1.0, 2.0]
