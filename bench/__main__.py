@@ -145,9 +145,10 @@ def plain_pipeline(models_dir: Path, qs: list[str]) -> list[float]:
     import faiss
 
     from index.embedder import load_embedder
-    from index.settings import DEFAULT_MODEL
+    from index.settings import DEFAULT_MODEL, Settings
 
-    emb = load_embedder(DEFAULT_MODEL, models_dir, log=lambda m: None, direct=True, cache_size=0)
+    emb = load_embedder(DEFAULT_MODEL, models_dir, log=lambda m: None, direct=True, cache_size=0,
+                        idle_threads=Settings().encoder_idle_threads)  # as the service encodes
     index = faiss.IndexFlatIP(emb.dim)
     index.add(emb.encode_documents(seed_sentences()))
     times = []
@@ -164,7 +165,7 @@ def encoder_figures(backend: str, models_dir: Path) -> dict:
     from index.embedder import load_embedder
     from index.engine import SentenceIndex, index_passages
     from index.evaluate import evaluate, load_questions
-    from index.settings import DEFAULT_MODEL
+    from index.settings import DEFAULT_MODEL, Settings
 
     from .questions import distinct_questions
 
@@ -173,8 +174,9 @@ def encoder_figures(backend: str, models_dir: Path) -> dict:
     runs = [("sentence-transformers", False)] + ([("direct (service path)", True)] if backend != "torch" else [])
     qs = distinct_questions(seed_sentences(), 230, seed=11)
     for label, direct in runs:
+        # as the service runs it: one thread, and the idle session for a lone question
         emb = load_embedder(DEFAULT_MODEL, models_dir, log=quiet, backend=backend, threads=1, direct=direct,
-                            cache_size=0)
+                            cache_size=0, idle_threads=Settings().encoder_idle_threads)
         for q in qs[:30]:  # allocator and kernel warm-up
             emb.encode_queries([q])
         times = []

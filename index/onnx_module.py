@@ -18,13 +18,13 @@ from typing import Any, Sequence
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
-from .onnx_encoder import OnnxSession
+from .onnx_encoder import SPM_FILE, OnnxSession
 
 CONFIG_FILE = "onnx_config.json"
 
 
 class OnnxTransformer(InputModule):
-    """Tokenizer (``tokenizers``) plus an ONNX Runtime session giving token embeddings."""
+    """XLM-R tokenizer plus an ONNX Runtime session giving token embeddings (see OnnxSession)."""
 
     config_file_name = CONFIG_FILE
     config_keys = ["model_file", "max_seq_length", "backend"]  # noqa: RUF012 (sentence-transformers' own attribute)
@@ -55,7 +55,9 @@ class OnnxTransformer(InputModule):
     def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
         out = Path(output_path)
         out.mkdir(parents=True, exist_ok=True)
-        for name in (self.model_file, "tokenizer.json"):
+        for name in (self.model_file, "tokenizer.json", SPM_FILE):
+            if not (self.model_dir / name).is_file():
+                continue
             if (self.model_dir / name).resolve() != (out / name).resolve():
                 shutil.copyfile(self.model_dir / name, out / name)
         (out / CONFIG_FILE).write_text(json.dumps(self.get_config_dict(), indent=2) + "\n", encoding="utf-8")

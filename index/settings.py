@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     encoder_threads: int = Field(
         1, ge=0, le=64, description="ONNX Runtime threads per encode call at query time (0 = all cores)."
     )
+    encoder_idle_threads: int = Field(
+        0, ge=0, le=64, description="Threads for a question encoded while no other is, in a second ONNX "
+                                    "session of ~110 MB (0 = all cores, 1 = no second session).")
     query_cache_size: int = Field(
         2048, ge=0, description="Query vectors kept for repeated questions (0 turns the cache off)."
     )
