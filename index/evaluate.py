@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .answers import question_type
 from .errors import InputError
 from .text import squash as _squash
 
@@ -45,6 +46,13 @@ class Report:
     answered_rate: float = 0.0  # answerable questions with answered == True
     unanswerable: list[tuple[str, bool]] = field(default_factory=list)  # (id, correctly refused)
     misses: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # answerable, but reported as no answer
+    # Factoid questions (who, when, where, which, how many, how much): how many have an
+    # answer phrase highlighted in a first hit that holds the key, inside the key fragment.
+    n_factoid: int = 0
+    phrase_in_key: int = 0
+    phrase_outside_sentence: int = 0  # must stay 0
+    phrases: list[tuple[str, str | None]] = field(default_factory=list)  # (id, phrase) per factoid question
 
     def lines(self) -> list[str]:
         out = [
@@ -55,6 +63,13 @@ class Report:
             f"answered (of answerable): {self.answered_rate:.3f}",
         ]
         ok = sum(1 for _, good in self.unanswerable if good)
+        if self.unanswered:
+            out.append("answerable but reported as no answer: " + ", ".join(self.unanswered))
+        if self.n_factoid:
+            out.append(f"answer phrase inside the key (factoid questions): {self.phrase_in_key}/{self.n_factoid}"
+                       f" = {self.phrase_in_key / self.n_factoid:.3f}"
+                       + "".join(f"\n  {qid}: {p!r}" for qid, p in self.phrases))
+        out.append(f"answer phrases outside their cited sentence: {self.phrase_outside_sentence}")
         out.append(f"unanswerable reported as no answer: {ok}/{len(self.unanswerable)}"
                    + "".join(f"\n  {qid}: {'no answer (correct)' if good else 'ANSWERED (wrong)'}"
                              for qid, good in self.unanswerable))
@@ -68,6 +83,9 @@ def evaluate(index, questions: list[dict], k: int = 10) -> Report:
     rr_sum = r1 = r5 = answered = 0
     for q in questions:
         res = index.search(q["q"], k=k)
+        rep.phrase_outside_sentence += sum(
+            1 for h in res.hits
+            if h.answer_start is not None and not (h.start <= h.answer_start < h.answer_end <= h.end))
         if q.get("unanswerable"):
             rep.unanswerable.append((q["id"], not res.answered))
             continue
@@ -81,6 +99,17 @@ def evaluate(index, questions: list[dict], k: int = 10) -> Report:
         if rank is None or rank > 5:
             rep.misses.append(q["id"])
         answered += res.answered
+        if not res.answered:
+            rep.unanswered.append(q["id"])
+        if question_type(q["q"]) is not None:
+            rep.n_factoid += 1
+            phrase = None
+            top = res.hits[0] if rank == 1 else None
+            if top is not None and top.answer_start is not None:
+                # the hit's text is its document's text[start:end] (citations are exact)
+                phrase = top.text[top.answer_start - top.start:top.answer_end - top.start]
+                rep.phrase_in_key += bool(_squash(phrase)) and any(_squash(phrase) in key for key in keys)
+            rep.phrases.append((q["id"], phrase))
     n = max(1, rep.n_answerable)
     rep.r1, rep.r5, rep.mrr10, rep.answered_rate = r1 / n, r5 / n, rr_sum / n, answered / n
     return rep
