@@ -11,6 +11,7 @@ are always exact cosines (the vectors are L2-normalised).
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import faiss
@@ -50,6 +51,80 @@ def build_ann(vectors: np.ndarray) -> faiss.Index:
     return index
 
 
+class RowFile:
+    """The rows of a float32 ``.npy`` matrix, read on demand with ``pread``.
+
+    A memory map would do the same reads, but every page it touches (and the
+    kernel's read-ahead around it) stays in the process's resident set: on a
+    1.2M-sentence index, 20 questions' exact rescoring took the service from
+    0.6 to 2.1 GB of RSS. Read with ``pread``, the pages stay in the kernel's
+    page cache, shared and reclaimable, and the process holds only what it asked for.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(f)
+            self.offset = f.tell()
+        if fortran or dtype != np.float32 or len(shape) != 2:
+            raise ValueError(f"{self.path}: expected a C-order float32 matrix, found {dtype} {shape}")
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(np.float32)
+        self.ndim = 2
+        self.row_bytes = self.shape[1] * 4
+        self.fd = os.open(self.path, os.O_RDONLY)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_RANDOM)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, start: int, n: int) -> np.ndarray:
+        buf = os.pread(self.fd, n * self.row_bytes, self.offset + start * self.row_bytes)
+        return np.frombuffer(buf, np.float32).reshape(n, self.shape[1])
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, slice):
+            start, stop, step = key.indices(self.shape[0])
+            if step != 1:
+                raise IndexError("RowFile slices take a step of 1")
+            return self._read(start, max(0, stop - start))
+        rows = np.asarray(key)
+        if rows.ndim == 0:
+            row = int(rows) + (self.shape[0] if int(rows) < 0 else 0)
+            if not 0 <= row < self.shape[0]:
+                raise IndexError(f"row {int(rows)} out of range for {self.shape[0]} rows")
+            return self._read(row, 1)[0]
+        if len(rows) and (rows.min() < 0 or rows.max() >= self.shape[0]):
+            raise IndexError(f"rows out of range for {self.shape[0]} rows")
+        out = np.empty((len(rows), self.shape[1]), np.float32)
+        if not len(rows):
+            return out
+        # one read per run of consecutive rows (a merge reads nearly every row in order)
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for a, b in zip([0, *breaks.tolist()], [*breaks.tolist(), len(rows)]):
+            out[a:b] = self._read(int(rows[a]), b - a)
+        return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self._read(0, self.shape[0])
+        return whole if dtype is None else whole.astype(dtype)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # the interpreter is shutting down
+            pass
+
+
 class DenseVectors:
     """Vectors of one segment (rows 0..n-1) and their optional compressed index."""
 
@@ -66,7 +141,7 @@ class DenseVectors:
         path = Path(folder) / "vectors.npy"
         ann_path = Path(folder) / "dense.faiss"
         if ann_path.is_file():
-            return cls(np.load(path, mmap_mode="r", allow_pickle=False), faiss.read_index(str(ann_path)))
+            return cls(RowFile(path), faiss.read_index(str(ann_path)))  # type: ignore[arg-type]
         return cls(np.load(path, allow_pickle=False))
 
     def save(self, folder: Path) -> None:
@@ -79,7 +154,7 @@ class DenseVectors:
         return len(self.vectors)
 
     def cosine(self, rows: np.ndarray, qv: np.ndarray) -> np.ndarray:
-        """Exact cosine of some rows (sorted reads keep a memory map sequential)."""
+        """Exact cosine of some rows (read in ascending order)."""
         if not len(rows):
             return np.zeros(0, np.float32)
         order = np.argsort(rows, kind="stable")

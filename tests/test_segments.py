@@ -220,3 +220,23 @@ def test_batched_analysis_equals_one_text_at_a_time(seed_docs):
     spaced = respace_many(texts)
     assert spaced == [respace(t) for t in texts]
     assert terms_many(texts, spaced) == [document_terms(t) for t in texts]
+
+
+def test_row_file_reads_the_rows_a_memory_map_would(tmp_path):
+    from index.dense import RowFile
+
+    vectors = np.random.default_rng(3).standard_normal((1000, 8)).astype(np.float32)
+    np.save(tmp_path / "vectors.npy", vectors)
+    rows = RowFile(tmp_path / "vectors.npy")
+    assert rows.shape == (1000, 8) and len(rows) == 1000
+    np.testing.assert_array_equal(rows[7], vectors[7])
+    np.testing.assert_array_equal(rows[-1], vectors[-1])
+    np.testing.assert_array_equal(rows[10:250], vectors[10:250])
+    picked = np.array([999, 3, 4, 5, 500, 501, 0])
+    np.testing.assert_array_equal(rows[picked], vectors[picked])
+    np.testing.assert_array_equal(np.asarray(rows), vectors)
+    assert rows[np.array([], np.int64)].shape == (0, 8)
+    with pytest.raises(IndexError):
+        rows[np.array([1000])]
+    with pytest.raises(IndexError):
+        rows[1000]
