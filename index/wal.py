@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -37,7 +38,8 @@ def document_to_dict(doc: Document) -> dict:
 
 def document_from_dict(row: dict) -> Document:
     row = dict(row)
-    row["blocks"] = tuple(Block(**b) for b in row.get("blocks", ()))
+    # one string object per kind, not one per block (an archive holds millions of blocks)
+    row["blocks"] = tuple(Block(b["start"], b["end"], sys.intern(b["kind"])) for b in row.get("blocks", ()))
     return Document(**row)
 
 
@@ -55,30 +57,41 @@ class WriteLog:
 
         A torn last line (a crash mid-append, never acknowledged) is skipped
         quietly; any other bad line is reported so the caller can say so."""
-        if not self.path.is_file():
-            return [], []
-        records, problems = [], []
-        lines = self.path.read_bytes().split(b"\n")
-        for n, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            last = n == len(lines)  # no newline after it: the append did not finish
-            try:
-                rec = json.loads(raw.decode("utf-8"))
-                ok = isinstance(rec, dict) and rec.get("sha256") == _digest(rec) and isinstance(rec.get("seq"), int)
-            except (UnicodeDecodeError, ValueError):
-                ok = False
-            if ok:
-                records.append(rec)
-            elif last:
-                log.warning("write log %s: ignoring an unfinished last line", self.path)
-            else:
-                problems.append(f"{self.path} line {n} is damaged and was skipped")
+        records, problems, _ = self._scan(0, keep=True)
         return records, problems
 
     def after(self, seq: int) -> tuple[list[dict], list[str]]:
-        records, problems = self.read()
-        return [r for r in records if r["seq"] > seq], problems
+        records, problems, _ = self._scan(seq, keep=True)
+        return records, problems
+
+    def _scan(self, after: int, keep: bool) -> tuple[list[dict], list[str], int]:
+        """Records above ``after`` (if ``keep``), problems, and the highest seq, read line by
+        line: an archive's log holds every document ever written, and only the records
+        the index misses are kept in memory (a 79 MB log took ~300 MB read whole)."""
+        records: list[dict] = []
+        problems: list[str] = []
+        top = 0
+        if not self.path.is_file():
+            return records, problems, top
+        with open(self.path, "rb") as f:
+            for n, raw in enumerate(f, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(raw.decode("utf-8"))
+                    ok = isinstance(rec, dict) and rec.get("sha256") == _digest(rec) and \
+                        isinstance(rec.get("seq"), int)
+                except (UnicodeDecodeError, ValueError):
+                    ok = False
+                if ok:
+                    top = max(top, rec["seq"])
+                    if keep and rec["seq"] > after:
+                        records.append(rec)
+                elif not raw.endswith(b"\n"):  # the last line, whose append did not finish
+                    log.warning("write log %s: ignoring an unfinished last line", self.path)
+                else:
+                    problems.append(f"{self.path} line {n} is damaged and was skipped")
+        return records, problems, top
 
     def last_seq(self) -> int:
         with self._lock:
@@ -86,8 +99,7 @@ class WriteLog:
 
     def _last_seq(self) -> int:
         if self._seq is None:
-            records, _ = self.read()
-            self._seq = max((r["seq"] for r in records), default=0)
+            self._seq = self._scan(0, keep=False)[2]
         return self._seq
 
     # ------------------------------------------------------------- writing

@@ -1,5 +1,6 @@
 """Serve the API and chat page: ``python -m service``."""
 
+import ctypes
 import logging
 
 import uvicorn
@@ -27,7 +28,18 @@ def serve(app, service: ServiceSettings) -> None:
     uvicorn.run(app, **uvicorn_options(service))
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread that allocates its own arena (up to 8 per core), and
+    the request thread pool then keeps tens of partly empty arenas: on a 1.2M-sentence
+    index, one bulk POST left ~120 MB behind. Two arenas keep what is freed reusable."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
 def main() -> None:
+    limit_malloc_arenas()
     service = ServiceSettings()
     logging.basicConfig(level=service.log_level.upper(), format="%(message)s")
     serve(create_app(Settings(), service=service), service)
