@@ -26,7 +26,8 @@ _COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대"
              "국", "종", "가지", "층", "편", "석", "표", "부"}
 # Words that make a date phrase without a number, or extend one ("지난 3월", "내년 상반기").
 _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달", "다음달", "금년", "상반기", "하반기",
-               "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시"}
+               "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시",
+               "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일"}
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
 # Title nouns that follow a person's name ("박성현 리벨리온 대표").
 _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장관", "수석", "실장", "의원", "사장", "부회장",
@@ -97,6 +98,7 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
 
 
 @lru_cache(maxsize=20000)
+@lru_cache(maxsize=8192)  # the same sentences come back for many questions
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
     toks = tokens(text)
@@ -168,6 +170,15 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(PERSON, t.start, t.end))
         if t.tag == "SL" and i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서"):
             spans.append(Span(PLACE, t.start, t.end))
+    # a name introduced with a gloss in brackets, as news does: "파인더스AI(리테일 비전AI)",
+    # "피처링(SNS 데이터 AI 분석)"; Kiwi tags such unknown names as common nouns
+    for i, t in enumerate(toks):
+        if t.form == "(" and i and toks[i - 1].end == t.start and toks[i - 1].tag in ("NNG", "NNP", "SL"):
+            k = i - 1
+            while k and toks[k - 1].tag in ("NNG", "NNP", "SL") and toks[k - 1].end == toks[k].start:
+                k -= 1
+            if toks[i - 1].end - toks[k].start >= 2:
+                spans.append(Span(NAME, toks[k].start, toks[i - 1].end))
     # quoted names: ‘스타게이트’, '알리(Alli)'
     for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
                          text):

@@ -387,8 +387,17 @@ class SentenceIndex:
                 before = self.sentences_of(s.doc_id)[s.index - 1].text if s.index else ""
                 if any(w in f"{s.text} {before} {doc.title}" for w in resolved.replaced):
                     fused[j] = -1.0
-        order = [int(j) for j in np.argsort(-fused, kind="stable")[:k] if fused[j] >= 0]
         qtype = answers.question_type(query.text)
+        if qtype and len(fused):
+            # Only candidates near the best can trade places over the shape, so only they are
+            # analysed (Kiwi, ~0.2 ms a sentence): everything else stays below them.
+            best = float(fused.max())
+            near = [int(j) for j in np.argsort(-fused, kind="stable")[:30]
+                    if fused[j] >= 0 and fused[j] >= best - 4 * fusion.SHAPE_WEIGHT]
+            for j in near:
+                shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype)
+                fused[j] += fusion.SHAPE_WEIGHT if shaped else -fusion.SHAPE_WEIGHT
+        order = [int(j) for j in np.argsort(-fused, kind="stable")[:k] if fused[j] >= 0]
         hits = []
         for rank, j in enumerate(order, start=1):
             s = sentences[j]
