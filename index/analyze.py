@@ -95,9 +95,7 @@ def terms_many(texts: list[str], respaced: list[str]) -> list[list[str]]:
 
 def morphemes(text: str) -> list[str]:
     """Content morphemes for BM25: "삼성 전자의 수혜" -> ["삼성", "전자", "수혜"]."""
-    with _lock:
-        tokens = kiwi().tokenize(text)
-    return _content(tokens)
+    return _content(tokens(text))
 
 
 def _content(tokens) -> list[str]:
@@ -141,7 +139,10 @@ class Token:
     end: int
 
 
+@lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[Token, ...]:
+    """Kiwi's analysis of ``text``, cached: one question is analysed for BM25, its answer
+    type and its follow-up, and Kiwi runs under one lock for every request thread."""
     with _lock:
         toks = kiwi().tokenize(text)
     return tuple(Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
