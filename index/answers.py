@@ -66,9 +66,18 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+# "규모는 미국과 비교해 어떤가?" asks how, not how much: a how/why question asks for a
+# description unless it also has an explicit question word for a shape.
+_HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
+_SHAPE_WORD = re.compile(r"얼마|몇|언제|누구|누가|누군|어디|며칠|\bhow (much|many|long)\b|\bwho\b|\bwhen\b|\bwhere\b",
+                         re.I)
+
+
 @lru_cache(maxsize=4096)
 def question_type(question: str) -> str | None:
     """The answer shape a question asks for, or None (why/how/what questions)."""
+    if _HOW_WHY.search(question) and not _SHAPE_WORD.search(question):
+        return None
     for kind, pattern in _Q_RULES:
         if pattern.search(question):
             return kind

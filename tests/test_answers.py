@@ -56,3 +56,14 @@ def test_spans_lie_inside_every_seed_sentence(seed_docs, question):
             for sp in answers.answer_spans(question, s.text):
                 assert 0 <= sp.start < sp.end <= len(s.text)
                 assert s.text[sp.start:sp.end].strip() == s.text[sp.start:sp.end]
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("일본의 벤처 투자 규모는 미국이나 중국과 비교해 어떤가?", None),  # how, not how much
+    ("일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?", None),
+    ("왜 한국 스타트업들이 일본으로 가나?", None),
+    ("투자 규모는?", "amount"),
+    ("몇 분 동안 어떻게 회담했나?", "duration"),  # an explicit shape word wins
+])
+def test_how_and_why_questions_ask_for_no_shape(question, expected):
+    assert answers.question_type(question) == expected
