@@ -269,8 +269,14 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
 
 
+# "어디어디", "누구누구", "무엇무엇": a doubled question word asks for a list
+_LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
+
+
 def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool:
-    return bool(answer_spans(question, text, qtype))
+    """``text`` holds a phrase of the asked shape (two of them when the question asks for a list)."""
+    spans = answer_spans(question, text, qtype)
+    return len(spans) >= (2 if _LIST_QUESTION.search(question) else 1)
 
 
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:

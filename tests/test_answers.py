@@ -67,3 +67,11 @@ def test_spans_lie_inside_every_seed_sentence(seed_docs, question):
 ])
 def test_how_and_why_questions_ask_for_no_shape(question, expected):
     assert answers.question_type(question) == expected
+
+
+def test_a_doubled_question_word_asks_for_a_list():
+    one = "리벨리온은 최근 첫 해외법인을 설립했다."
+    several = "파인더스AI(리테일 비전AI), 피처링(SNS 데이터 AI 분석), 채널톡(AI 에이전트) 등도 일본 법인을 세운다."
+    assert answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디인가?", one)
+    assert not answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디어디인가?", one)
+    assert answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디어디인가?", several)
