@@ -86,15 +86,24 @@ def start_server(data_dir: Path, models_dir: Path) -> tuple[subprocess.Popen, st
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    while True:
+    wait_ready(proc, base)
+    return proc, base, time.perf_counter() - t0
+
+
+def wait_ready(proc: subprocess.Popen, base: str, seconds: float = 600) -> None:
+    """Poll ``/readyz`` every 50 ms until the server says ready (start-to-ready is timed by it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit("server exited during start")
         try:
             if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return proc, base, time.perf_counter() - t0
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"server not ready in {seconds:.0f} s")
 
 
 def one_client(base: str, qs: list[str]) -> list[float]:

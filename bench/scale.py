@@ -253,9 +253,7 @@ def cmd_search(args) -> None:
 
 
 def _serve(data_dir: Path, token: str):
-    import httpx
-
-    from bench.__main__ import free_port
+    from bench.__main__ import free_port, wait_ready
 
     port = free_port()
     env = dict(os.environ, NEWSQA_DATA_DIR=str(data_dir), NEWSQA_SEEDS_DIR=str(ROOT / "seeds"),
@@ -264,18 +262,8 @@ def _serve(data_dir: Path, token: str):
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start")
-        try:
-            if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server not ready in 10 minutes")
+    wait_ready(proc, base)
+    return proc, base
 
 
 def cmd_service(args) -> None:

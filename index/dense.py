@@ -10,6 +10,7 @@ are always exact cosines (the vectors are L2-normalised).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from pathlib import Path
@@ -26,14 +27,11 @@ PQ_BYTES = 48  # sub-quantisers of 8 bits; 384 / 48 = 8 dimensions each
 RESCORE_MIN = 200  # candidates taken from the compressed index before exact rescoring
 # One question's matrix-vector product is small: BLAS threads only contend with
 # the other requests (measured 23 ms with 2 threads vs 6 ms with 1 under load).
-# The limit is set once for the process: entering threadpoolctl's context on
-# every search costs ~0.8 ms (it lists the loaded libraries each time).
-_blas_limited: list = []
-
-
-def _one_blas_thread() -> None:
-    if not _blas_limited:
-        _blas_limited.append(ThreadpoolController().limit(limits=1, user_api="blas"))
+# The limit is set once for the process (the cached limiter keeps it): entering
+# threadpoolctl's context on every search costs ~0.8 ms (it lists the loaded libraries).
+@functools.cache
+def _one_blas_thread():
+    return ThreadpoolController().limit(limits=1, user_api="blas")
 
 
 def build_ann(vectors: np.ndarray) -> faiss.Index:

@@ -147,7 +147,7 @@ def load_embedder(model: str, cache_dir: Path, log: Callable[[str], None] = prin
     onnx_dir = fp32.with_name(f"{fp32.name}-{backend}")
     if direct and model == DEFAULT_MODEL and backend != "torch" and onnx_export.is_built(onnx_dir):
         return DirectOnnxEmbedder(onnx_dir, model, cache_size=cache_size, threads=threads,
-                                      idle_threads=idle_threads)
+                                  idle_threads=idle_threads)
 
     import torch
     from sentence_transformers import SentenceTransformer

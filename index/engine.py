@@ -13,8 +13,6 @@ import contextlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -35,7 +33,7 @@ from .errors import (
     InvalidQueryError,
     SeedConflictError,
 )
-from .files import fsync_dir, sha256_file, write_json
+from .files import sha256_file, staged_dir, write_json
 from .followup import Resolved, resolve, resolve_question
 from .lexical import Stats, score_rows
 from .refusal import clean_question, nonsense_reason
@@ -441,9 +439,7 @@ class SentenceIndex:
         path = Path(path)
         if path.exists():
             raise FileExistsError(f"{path} exists: save into a new folder, or use IndexStore.publish")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-        try:
+        with staged_dir(path) as tmp:
             seg_root = Path(segments_dir) if segments_dir is not None else tmp / "segments"
             files = {}
             for v in self.segment_views:
@@ -452,12 +448,6 @@ class SentenceIndex:
                                            else v.segment.save(folder))
             rel = os.path.relpath(seg_root, path) if segments_dir is not None else "segments"
             write_json(tmp / MANIFEST, self.manifest(files, rel))
-            fsync_dir(tmp)
-            os.rename(tmp, path)
-            fsync_dir(path.parent)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         return path
 
     @staticmethod

@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def write_json(path: Path, obj) -> None:
@@ -15,12 +19,30 @@ def write_json(path: Path, obj) -> None:
         os.fsync(f.fileno())
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file's data, or a folder's entries."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def staged_dir(dest: Path) -> Iterator[Path]:
+    """A hidden sibling folder to fill. When the block ends normally it is fsynced and
+    renamed to ``dest``, so ``dest`` is either absent or complete; otherwise it is removed."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+    try:
+        yield tmp
+        fsync_path(tmp)
+        os.rename(tmp, dest)
+        fsync_path(dest.parent)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def content_hash(text: str) -> str:

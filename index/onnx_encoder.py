@@ -220,7 +220,7 @@ class OnnxEmbedder:
     def encode(self, texts: Sequence[str], prompt_name: str) -> np.ndarray:
         prompt = self.prompts.get(prompt_name, "")
         out = np.zeros((len(texts), self.dim), np.float32)
-        # Batches of similar length waste little on padding (as sentence-transformers does).
+        # Longest first, so the texts of a batch share the cores evenly (each runs alone).
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for at in range(0, len(texts), self.batch_size):
             rows = order[at:at + self.batch_size]

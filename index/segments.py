@@ -11,9 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Callable, Sequence
@@ -24,7 +21,7 @@ from .analyze import respace_many, terms_many
 from .dense import DenseVectors
 from .embedder import Embedder
 from .errors import IndexCorruptError
-from .files import file_table, fsync_dir, sha256_file
+from .files import file_table, fsync_path, sha256_file, staged_dir
 from .lexical import Postings
 from .split import split_sentences
 from .types import Document, Sentence
@@ -182,9 +179,7 @@ class Segment:
     def save(self, folder: Path) -> dict:
         """Write the segment into ``folder`` (created atomically); returns its file table."""
         folder = Path(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
-        try:
+        with staged_dir(folder) as tmp:
             with open(tmp / "documents.jsonl", "w", encoding="utf-8") as f:
                 for d in self.documents:
                     f.write(json.dumps(document_to_dict(d), ensure_ascii=False) + "\n")
@@ -201,17 +196,7 @@ class Segment:
                     "files": files}
             (tmp / SEGMENT_META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
             for p in tmp.iterdir():
-                fd = os.open(p, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            fsync_dir(tmp)
-            os.rename(tmp, folder)
-            fsync_dir(folder.parent)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+                fsync_path(p)
         files = dict(files)
         files[SEGMENT_META] = {"size": (folder / SEGMENT_META).stat().st_size,
                                "sha256": sha256_file(folder / SEGMENT_META)}

@@ -36,7 +36,7 @@ from typing import Callable
 from .embedder import Embedder
 from .engine import MANIFEST, SentenceIndex
 from .errors import IndexCorruptError, IndexMismatchError, StorageError
-from .files import fsync_dir
+from .files import fsync_path
 from .seeds import source_hashes
 from .segments import Segment
 from .types import Document
@@ -127,8 +127,8 @@ class IndexStore:
         manifest = SentenceIndex.read_manifest(path)
         if "segments" not in manifest:
             # format 1 (before segments): one documents.jsonl beside the manifest
-            rows = (Path(path) / "documents.jsonl").read_text(encoding="utf-8").splitlines()
-            return [document_from_dict(json.loads(line)) for line in rows if line.strip()], manifest
+            with open(Path(path) / "documents.jsonl", encoding="utf-8") as f:
+                return [document_from_dict(json.loads(line)) for line in f if line.strip()], manifest
         seg_root = Path(path) / manifest.get("segments_dir", "segments")
         docs = []
         for entry in manifest["segments"]:
@@ -151,7 +151,7 @@ class IndexStore:
             try:
                 os.symlink(os.path.relpath(target, self.root), link)
                 os.replace(link, self.pointer)
-                fsync_dir(self.root)
+                fsync_path(self.root)
             except OSError:
                 if link.is_symlink():
                     link.unlink()

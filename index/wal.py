@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import IndexCorruptError
-from .files import fsync_dir
+from .files import fsync_path
 from .types import Block, Document
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class WriteLog:
             finally:
                 os.close(fd)
             if new:
-                fsync_dir(self.path.parent)
+                fsync_path(self.path.parent)
             self._seq = seq
             return seq, before
 
