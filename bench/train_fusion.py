@@ -1,0 +1,256 @@
+"""Train the learned fusion (index/fusion.py) and report it cross-validated by document.
+
+    python -m bench.train_fusion            # cross-validate, then write index/fusion_model.json
+    python -m bench.train_fusion --dry-run  # cross-validate only
+
+Data: bench/dev_qa.jsonl over the seeds, and bench/qa.jsonl over the seeds plus
+bench/corpus/. Each answerable question is asked twice: of the full index (its gold
+sentence is a positive for the ranker) and of the index without its article (the
+"article not in the index" negative for the verdict, kept only when no other article
+holds the key). The written unanswerable questions are negatives too. The public
+seed questions (../shared/eval/seed_qa.jsonl) are never trained on.
+
+Folds split by document: every question about one article, and its absent-article
+copy, is in the same fold. Questions without an article (written unanswerables) are
+spread by their id. The models are small and fitted here with numpy: a listwise
+linear ranker (softmax over each question's candidates, L2), a logistic verdict
+(Newton, L2) and a one-feature logistic calibration of the ranker's score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDS = 5
+RANK_L2 = 0.1
+VERDICT_L2 = 1.0
+TARGET_ANSWERED = 0.97  # in-sample share of answerable questions the threshold keeps answered (0.95 cross-validated)
+
+
+@dataclass
+class Item:
+    qid: str
+    question: str
+    group: str  # the fold key: the gold article, or the question id
+    kind: str  # "answerable", "absent" (its article removed) or "unanswerable"
+    features: np.ndarray  # (n, len(RANK_FEATURES)), shape features for the top 30
+    hits: np.ndarray  # (n,) bool: the sentence holds a key (answerable only)
+    unseen: float
+    korean: bool
+
+
+def _index(seeds: Path, data_dir: Path):
+    from index.__main__ import _open
+    from index.settings import Settings
+
+    return _open(Settings(data_dir=data_dir, seeds_dir=seeds, models_dir=Settings().model_cache.resolve()))
+
+
+def _items(index, questions: list[dict], name: str) -> list[Item]:
+    from index import fusion
+    from index.backend import LOCAL
+    from index.text import squash
+
+    texts = {d: squash(index.documents[d].text) for d in index.documents}
+    out = []
+    for q in questions:
+        keys = [squash(k) for k in q.get("keys", [])]
+        gold = q.get("doc") or next((d for d, t in texts.items() if any(k in t for k in keys)), None)
+        runs = [("answerable" if keys else "unanswerable", index)]
+        if keys and gold and not any(k in t for d, t in texts.items() if d != gold for k in keys):
+            runs.append(("absent", index.with_changes(delete=[gold])))
+        for kind, snap in runs:
+            query = snap.query(q["q"])
+            cands = LOCAL.candidates(snap, query, 50, None)
+            if not cands.keys:
+                continue
+            # every candidate's shape, and no weights: the features do not depend on a model
+            ranked = snap.rank(query, cands, shape_top=len(cands.keys), model=fusion.NEUTRAL)
+            hits = np.array([kind == "answerable" and any(k in squash(s.text) for k in keys)
+                             for s in ranked.sentences])
+            out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
+                            ranked.unseen, ranked.korean))
+    return out
+
+
+# ----------------------------------------------------------------- fitting
+def fit_ranker(items: list[Item], l2: float = RANK_L2) -> np.ndarray:
+    """Listwise: maximise log(sum of softmax over the gold sentences) per question."""
+    data = [(it.features, it.hits) for it in items if it.kind == "answerable" and it.hits.any()]
+    w = np.zeros(data[0][0].shape[1])
+
+    def loss_grad(w):
+        loss, grad = l2 * w @ w, 2 * l2 * w
+        for x, h in data:
+            s = x @ w
+            s = s - s.max()
+            e = np.exp(s)
+            p = e / e.sum()
+            ph = np.where(h, e, 0.0) / e[h].sum()
+            loss += np.log(e.sum()) - np.log(e[h].sum())
+            grad += x.T @ (p - ph)
+        return loss, grad
+
+    step = 1.0
+    loss, grad = loss_grad(w)
+    for _ in range(3000):
+        while True:
+            w2 = w - step * grad
+            loss2, grad2 = loss_grad(w2)
+            if loss2 <= loss - 0.25 * step * grad @ grad or step < 1e-8:
+                break
+            step /= 2
+        if loss - loss2 < 1e-9:
+            w, loss, grad = w2, loss2, grad2
+            break
+        w, loss, grad = w2, loss2, grad2
+        step *= 2
+    return w
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = VERDICT_L2) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method; the bias is not penalised."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = np.full(xb.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-np.clip(xb @ w, -40, 40)))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        delta = np.linalg.solve(hess, grad)
+        w -= delta
+        if np.abs(delta).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def _serving_scores(w: np.ndarray, it: Item) -> np.ndarray:
+    return it.features @ w
+
+
+def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
+    from index import fusion
+
+    x, y = [], []
+    for it in items:
+        s = _serving_scores(w, it)
+        top = int(np.argmax(s))
+        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean))
+        y.append(it.kind == "answerable")
+    return np.array(x), np.array(y, float)
+
+
+def fit_all(items: list[Item]):
+    from index.fusion import FusionModel
+
+    w = fit_ranker(items)
+    x, y = verdict_rows(w, items)
+    v, b = fit_logistic(x, y)
+    # calibration: P(a candidate holds the answer) from its score, over the answerable questions' top 10
+    sc, lab = [], []
+    for it in items:
+        if it.kind != "answerable":
+            continue
+        s = _serving_scores(w, it)
+        top = np.argsort(-s, kind="stable")[:10]
+        sc.extend(s[top])
+        lab.extend(it.hits[top])
+    a, c = fit_logistic(np.array(sc)[:, None], np.array(lab, float), l2=1e-3)
+    p = 1 / (1 + np.exp(-(x @ v + b)))
+    threshold = float(np.quantile(p[y == 1], 1 - TARGET_ANSWERED)) if (y == 1).any() else 0.5
+    return FusionModel(w, v, b, (float(a[0]), c), threshold)
+
+
+def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
+    """(kind, hit at 1, hit in 5, answered) of each item under ``model``."""
+    from index import fusion
+
+    out = []
+    for it in items:
+        s = model.score(it.features)
+        order = np.argsort(-s, kind="stable")
+        p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean))
+        out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
+                    p >= model.threshold))
+    return out
+
+
+def summary(rows: list[tuple[str, bool, bool, bool]]) -> dict:
+    ans = [r for r in rows if r[0] == "answerable"]
+    un = [r for r in rows if r[0] == "unanswerable"]
+    ab = [r for r in rows if r[0] == "absent"]
+
+    def share(xs):
+        return round(float(np.mean(xs)), 3) if xs else None
+
+    return {"answerable": len(ans), "r1": share([r[1] for r in ans]), "r5": share([r[2] for r in ans]),
+            "answered": share([r[3] for r in ans]),
+            "unanswerable": len(un), "refused_unanswerable": share([not r[3] for r in un]),
+            "absent_article": len(ab), "refused_absent_article": share([not r[3] for r in ab])}
+
+
+def fold_of(group: str) -> int:
+    return int(hashlib.sha256(group.encode()).hexdigest(), 16) % FOLDS
+
+
+def cross_validate(items: list[Item]) -> dict:
+    rows = []
+    for f in range(FOLDS):
+        model = fit_all([it for it in items if fold_of(it.group) != f])
+        rows += outcomes(model, [it for it in items if fold_of(it.group) == f])
+    return summary(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.train_fusion", description=__doc__.split("\n\n")[0])
+    p.add_argument("--dry-run", action="store_true", help="cross-validate only; do not write the model")
+    p.add_argument("--out", default=None, help="model file (default: index/fusion_model.json)")
+    args = p.parse_args(argv)
+    from index import fusion
+    from index.evaluate import load_questions
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
+        both = Path(tmp) / "texts"
+        both.mkdir()
+        for f in sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "bench" / "corpus").glob("*.txt")):
+            (both / f.name).symlink_to(f)
+        seeds_index = _index(ROOT / "seeds", Path(tmp) / "a")
+        items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev")
+        wide = _index(both, Path(tmp) / "b")
+        items += _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa")
+    print(f"{len(items)} training questions ({sum(i.kind == 'answerable' for i in items)} answerable, "
+          f"{sum(i.kind == 'unanswerable' for i in items)} unanswerable, "
+          f"{sum(i.kind == 'absent' for i in items)} with their article removed) in {time.perf_counter() - t0:.0f}s")
+    cv = cross_validate(items)
+    print("cross-validated by document, %d folds: %s" % (FOLDS, json.dumps(cv)))
+    model = fit_all(items)
+    fitted = summary(outcomes(model, items))
+    print("fitted on everything (not a test figure):", json.dumps(fitted))
+    print("ranker:", dict(zip(fusion.RANK_FEATURES, np.round(model.rank, 3).tolist())))
+    print("verdict:", dict(zip(fusion.VERDICT_FEATURES, np.round(model.verdict, 3).tolist())),
+          "bias", round(model.verdict_bias, 3), "threshold", round(model.threshold, 3))
+    if args.dry_run:
+        return 0
+    out = Path(args.out) if args.out else fusion.MODEL_FILE
+    model = fusion.FusionModel(model.rank, model.verdict, model.verdict_bias, model.calibration, model.threshold,
+                               {"command": "python -m bench.train_fusion", "cross_validated": cv,
+                                "folds": FOLDS, "target_answered": TARGET_ANSWERED,
+                                "rank_l2": RANK_L2, "verdict_l2": VERDICT_L2})
+    out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
