@@ -73,8 +73,9 @@ def _items(index, questions: list[dict], name: str) -> list[Item]:
             cands = LOCAL.candidates(snap, query, 50, None)
             if not cands.keys:
                 continue
-            # every candidate's shape, and no weights: the features do not depend on a model
-            ranked = snap.rank(query, cands, shape_top=len(cands.keys), model=fusion.NEUTRAL)
+            # No weights, so the features do not depend on a model: every score ties and the
+            # answer shape is read for the first 30 candidates in the backend's order (dense best first).
+            ranked = snap.rank(query, cands, shape_top=30, model=fusion.NEUTRAL)
             hits = np.array([kind == "answerable" and any(k in squash(s.text) for k in keys)
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
@@ -134,16 +135,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = VERDICT_L2) -> tuple[
     return w[:-1], float(w[-1])
 
 
-def _serving_scores(w: np.ndarray, it: Item) -> np.ndarray:
-    return it.features @ w
-
-
 def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     from index import fusion
 
     x, y = [], []
     for it in items:
-        s = _serving_scores(w, it)
+        s = it.features @ w
         top = int(np.argmax(s))
         x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean))
         y.append(it.kind == "answerable")
@@ -161,7 +158,7 @@ def fit_all(items: list[Item]):
     for it in items:
         if it.kind != "answerable":
             continue
-        s = _serving_scores(w, it)
+        s = it.features @ w
         top = np.argsort(-s, kind="stable")[:10]
         sc.extend(s[top])
         lab.extend(it.hits[top])

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -37,7 +38,7 @@ from .files import sha256_file, staged_dir, write_json
 from .followup import Resolved, resolve, resolve_question
 from .lexical import Stats, score_rows
 from .refusal import clean_question, nonsense_reason
-from .segments import KINDS, Segment
+from .segments import _KIND, KINDS, Segment
 from .types import Document, Filters, Hit, SearchResult, Sentence
 
 log = logging.getLogger(__name__)
@@ -447,8 +448,8 @@ class SentenceIndex:
             # analysed (Kiwi, ~0.2 ms a sentence): everything else keeps its order below them.
             yes, no = model.shape_weights
             best = float(scores[allowed].max()) if allowed.any() else 0.0
-            near = [int(j) for j in np.argsort(-scores, kind="stable")[:30]
-                    if allowed[j] and (shape_top or scores[j] >= best - (yes - no))][:shape_top or 30]
+            near = [int(j) for j in np.argsort(-scores, kind="stable")[:shape_top or 30]
+                    if allowed[j] and (shape_top or scores[j] >= best - (yes - no))]
             for j in near:
                 shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype)
                 feats[j, 2 if shaped else 3] = 1.0
@@ -459,23 +460,26 @@ class SentenceIndex:
 
     def _context_coverage(self, sentences: Sequence[Sentence], query: Query) -> tuple[np.ndarray, np.ndarray]:
         """Share of the question's idf mass covered by each sentence with its article's title,
-        and with the title and the sentence before it (terms read from the postings)."""
-        weight = {t: query.idf[t] for t in query.terms}
-        counts: dict[str, int] = {}
-        for t in query.terms:
-            counts[t] = counts.get(t, 0) + 1
+        and with the title and the sentence before it (read from the postings, per segment)."""
         title_cov, ctx_cov = np.zeros(len(sentences)), np.zeros(len(sentences))
+        by_segment: dict[str, list[int]] = {}
         for j, s in enumerate(sentences):
-            seg_id, ordinal = self._locate[s.doc_id]
+            by_segment.setdefault(self._locate[s.doc_id][0], []).append(j)
+        terms = Counter(query.terms)
+        for seg_id, members in by_segment.items():
             seg = self._views[seg_id].segment
-            first = int(seg.doc_rows[ordinal])
-            row = first + s.index
-            own = set(seg.postings.row_terms(row))
-            title = set(seg.postings.row_terms(first)) if s.index and seg.table[first, 4] == _TITLE else set()
-            prev = set(seg.postings.row_terms(row - 1)) if s.index and seg.table[row - 1, 4] == _BODY else set()
-            with_title = own | title
-            title_cov[j] = sum(weight[t] * c for t, c in counts.items() if t in with_title)
-            ctx_cov[j] = sum(weight[t] * c for t, c in counts.items() if t in with_title or t in prev)
+            js = np.asarray(members)
+            index = np.asarray([sentences[j].index for j in members])
+            first = seg.doc_rows[[self._locate[sentences[j].doc_id][1] for j in members]]
+            rows = first + index
+            kind = seg.table[:, _KIND]
+            has_title = (index > 0) & (kind[first] == _TITLE)
+            has_prev = (index > 0) & (kind[rows - 1] == _BODY)
+            for t, count in terms.items():
+                with_title = seg.postings.contains(t, rows) | (has_title & seg.postings.contains(t, first))
+                in_context = with_title | (has_prev & seg.postings.contains(t, rows - 1))
+                title_cov[js] += query.idf[t] * count * with_title
+                ctx_cov[js] += query.idf[t] * count * in_context
         return np.minimum(1.0, title_cov / query.mass), np.minimum(1.0, ctx_cov / query.mass)
 
     # ----------------------------------------------------------- persistence

@@ -57,6 +57,15 @@ class Postings:
         tid = self._term_id.get(term)
         return 0 if tid is None else int(self.post_ptr[tid + 1] - self.post_ptr[tid])
 
+    def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Whether each of ``rows`` holds ``term`` (its postings are read, not the rows)."""
+        tid = self._term_id.get(term)
+        post = self.post_rows[self.post_ptr[tid]:self.post_ptr[tid + 1]] if tid is not None else self.post_rows[:0]
+        if not len(post):
+            return np.zeros(len(rows), bool)
+        at = np.minimum(np.searchsorted(post, rows), len(post) - 1)
+        return post[at] == rows
+
     def row_terms(self, row: int) -> list[str]:
         return [self.vocab[i] for i in self.fwd_ids[self.fwd_ptr[row]:self.fwd_ptr[row + 1]]]
 

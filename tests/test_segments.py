@@ -240,3 +240,12 @@ def test_row_file_reads_the_rows_a_memory_map_would(tmp_path):
         rows[np.array([1000])]
     with pytest.raises(IndexError):
         rows[1000]
+
+
+def test_postings_contains_agrees_with_each_rows_terms():
+    rows = [["일본", "반도체"], [], ["일본", "일본", "AI"], ["AI"]]
+    postings = Postings.build(rows)
+    every = np.arange(len(rows))
+    for term in ("일본", "반도체", "AI", "없는말"):
+        assert postings.contains(term, every).tolist() == [term in r for r in rows]
+    assert postings.contains("일본", np.array([-1, 4])).tolist() == [False, False]
