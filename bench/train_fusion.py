@@ -2,6 +2,9 @@
 
     python -m bench.train_fusion            # cross-validate, then write index/fusion_model.json
     python -m bench.train_fusion --dry-run  # cross-validate only
+    python -m bench.train_fusion --dry-run --distractors 10000
+        # also: the same folds' models on the same questions, with 10,000 movie reviews
+        # (../shared/corpora, read in place, embedded for real) added to both indexes
 
 Data: bench/dev_qa.jsonl over the seeds, and bench/qa.jsonl over the seeds plus
 bench/corpus/. Each answerable question is asked twice: of the full index (its gold
@@ -200,37 +203,71 @@ def fold_of(group: str) -> int:
     return int(hashlib.sha256(group.encode()).hexdigest(), 16) % FOLDS
 
 
-def cross_validate(items: list[Item]) -> dict:
+def cross_validate(items: list[Item], tested: list[Item] | None = None) -> dict:
+    """Each fold's model, fitted on the other folds of ``items``, tested on its fold of
+    ``tested`` (default: of ``items``)."""
     rows = []
     for f in range(FOLDS):
         model = fit_all([it for it in items if fold_of(it.group) != f])
-        rows += outcomes(model, [it for it in items if fold_of(it.group) == f])
+        rows += outcomes(model, [it for it in (tested or items) if fold_of(it.group) == f])
     return summary(rows)
+
+
+def _all_items(tmp: Path, distractors: list | None = None) -> list[Item]:
+    """Training items of both question files; with ``distractors`` (segments of other
+    text) added to both indexes, the same questions in a noisier collection."""
+    from index.evaluate import load_questions
+
+    both = tmp / "texts"
+    both.mkdir()
+    for f in sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "bench" / "corpus").glob("*.txt")):
+        (both / f.name).symlink_to(f)
+    seeds_index = _index(ROOT / "seeds", tmp / "a")
+    wide = _index(both, tmp / "b")
+    if distractors:
+        seeds_index, wide = seeds_index.with_changes(distractors), wide.with_changes(distractors)
+    items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev")
+    return items + _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa")
+
+
+def _distractors(n_reviews: int) -> list:
+    """Segments of ``n_reviews`` movie reviews, embedded with the real model. They are
+    read from far into the corpus (review 200,001 on), away from the slice the scale
+    bench's quality check uses (its first reviews)."""
+    from bench.scale import documents
+    from index.segments import Segment
+
+    with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
+        embedder = _index(ROOT / "seeds", Path(tmp)).embedder
+    docs = list(documents(200_000, n_reviews, 60))
+    return [Segment.build(docs[a:a + 200], embedder) for a in range(0, len(docs), 200)]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.train_fusion", description=__doc__.split("\n\n")[0])
     p.add_argument("--dry-run", action="store_true", help="cross-validate only; do not write the model")
     p.add_argument("--out", default=None, help="model file (default: index/fusion_model.json)")
+    p.add_argument("--distractors", type=int, default=0, metavar="N",
+                   help="also report the cross-validated figures with N movie reviews added to the indexes")
     args = p.parse_args(argv)
     from index import fusion
-    from index.evaluate import load_questions
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
-        both = Path(tmp) / "texts"
-        both.mkdir()
-        for f in sorted((ROOT / "seeds").glob("*.txt")) + sorted((ROOT / "bench" / "corpus").glob("*.txt")):
-            (both / f.name).symlink_to(f)
-        seeds_index = _index(ROOT / "seeds", Path(tmp) / "a")
-        items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev")
-        wide = _index(both, Path(tmp) / "b")
-        items += _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa")
+        items = _all_items(Path(tmp))
     print(f"{len(items)} training questions ({sum(i.kind == 'answerable' for i in items)} answerable, "
           f"{sum(i.kind == 'unanswerable' for i in items)} unanswerable, "
           f"{sum(i.kind == 'absent' for i in items)} with their article removed) in {time.perf_counter() - t0:.0f}s")
     cv = cross_validate(items)
     print("cross-validated by document, %d folds: %s" % (FOLDS, json.dumps(cv)))
+    if args.distractors:
+        t0 = time.perf_counter()
+        segments = _distractors(args.distractors)
+        with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
+            noisy = _all_items(Path(tmp), segments)
+        added = sum(seg.n_rows for seg in segments)
+        print(f"the same folds' models, asked with {added} review sentences added to both indexes "
+              f"({time.perf_counter() - t0:.0f}s): {json.dumps(cross_validate(items, noisy))}")
     model = fit_all(items)
     fitted = summary(outcomes(model, items))
     print("fitted on everything (not a test figure):", json.dumps(fitted))
