@@ -118,9 +118,11 @@ class ClusteredEmbedder:
 
 
 def _settings(data_dir: Path):
+    """Settings for an index in ``data_dir``, with the project's model cache (NEWSQA_MODELS_DIR,
+    else ./data/models): a benchmark never rebuilds the embedder inside the process it measures."""
     from index.settings import Settings
 
-    return Settings(data_dir=data_dir, models_dir=Path(os.environ.get("NEWSQA_MODELS_DIR", data_dir / "models")))
+    return Settings(data_dir=data_dir, models_dir=Settings().model_cache.resolve())
 
 
 def _real_embedder(settings, threads: int = 0):
@@ -266,7 +268,7 @@ def _serve(data_dir: Path, token: str):
 
     port = free_port()
     env = dict(os.environ, NEWSQA_DATA_DIR=str(data_dir), NEWSQA_SEEDS_DIR=str(ROOT / "seeds"),
-               NEWSQA_PORT=str(port), NEWSQA_RATE_LIMIT_PER_MINUTE="0", NEWSQA_LOG_LEVEL="WARNING",
+               NEWSQA_MODELS_DIR=str(_settings(data_dir).model_cache), NEWSQA_PORT=str(port), NEWSQA_RATE_LIMIT_PER_MINUTE="0", NEWSQA_LOG_LEVEL="WARNING",
                NEWSQA_WRITE_TOKEN=token, NEWSQA_MAX_BODY_BYTES="20000000")
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -112,7 +112,7 @@ class Segment:
         return np.arange(self.doc_rows[ordinal], self.doc_rows[ordinal + 1])
 
     def sentence(self, row: int) -> Sentence:
-        d, i, a, b, k = (int(x) for x in self.table[row])
+        d, i, a, b, k = self.table[row].tolist()
         doc = self.documents[d]
         return Sentence(doc.doc_id, i, a, b, doc.text[a:b], KINDS[k])
 
