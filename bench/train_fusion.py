@@ -209,7 +209,7 @@ def cross_validate(items: list[Item], tested: list[Item] | None = None) -> dict:
     rows = []
     for f in range(FOLDS):
         model = fit_all([it for it in items if fold_of(it.group) != f])
-        rows += outcomes(model, [it for it in (tested or items) if fold_of(it.group) == f])
+        rows += outcomes(model, [it for it in (items if tested is None else tested) if fold_of(it.group) == f])
     return summary(rows)
 
 
