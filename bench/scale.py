@@ -117,12 +117,19 @@ class ClusteredEmbedder:
     encode_queries = encode_documents
 
 
-def _settings(data_dir: Path):
-    """Settings for an index in ``data_dir``, with the project's model cache (NEWSQA_MODELS_DIR,
-    else ./data/models): a benchmark never rebuilds the embedder inside the process it measures."""
+def models_dir() -> Path:
+    """The project's model cache (NEWSQA_MODELS_DIR, else ./data/models). Benchmarks and
+    training use it whatever their data directory, so the embedder is never rebuilt
+    inside a process being measured."""
     from index.settings import Settings
 
-    return Settings(data_dir=data_dir, models_dir=Settings().model_cache.resolve())
+    return Settings().model_cache.resolve()
+
+
+def _settings(data_dir: Path):
+    from index.settings import Settings
+
+    return Settings(data_dir=data_dir, models_dir=models_dir())
 
 
 def _real_embedder(settings, threads: int = 0):
@@ -268,8 +275,8 @@ def _serve(data_dir: Path, token: str):
 
     port = free_port()
     env = dict(os.environ, NEWSQA_DATA_DIR=str(data_dir), NEWSQA_SEEDS_DIR=str(ROOT / "seeds"),
-               NEWSQA_MODELS_DIR=str(_settings(data_dir).model_cache), NEWSQA_PORT=str(port), NEWSQA_RATE_LIMIT_PER_MINUTE="0", NEWSQA_LOG_LEVEL="WARNING",
-               NEWSQA_WRITE_TOKEN=token, NEWSQA_MAX_BODY_BYTES="20000000")
+               NEWSQA_MODELS_DIR=str(models_dir()), NEWSQA_PORT=str(port), NEWSQA_RATE_LIMIT_PER_MINUTE="0",
+               NEWSQA_LOG_LEVEL="WARNING", NEWSQA_WRITE_TOKEN=token, NEWSQA_MAX_BODY_BYTES="20000000")
     proc = subprocess.Popen([sys.executable, "-m", "service"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -52,10 +52,11 @@ class Item:
 
 
 def _index(seeds: Path, data_dir: Path):
+    from bench.scale import models_dir
     from index.__main__ import _open
     from index.settings import Settings
 
-    return _open(Settings(data_dir=data_dir, seeds_dir=seeds, models_dir=Settings().model_cache.resolve()))
+    return _open(Settings(data_dir=data_dir, seeds_dir=seeds, models_dir=models_dir()))
 
 
 def _items(index, questions: list[dict], name: str) -> list[Item]:
@@ -234,11 +235,14 @@ def _distractors(n_reviews: int) -> list:
     """Segments of ``n_reviews`` movie reviews, embedded with the real model. They are
     read from far into the corpus (review 200,001 on), away from the slice the scale
     bench's quality check uses (its first reviews)."""
-    from bench.scale import documents
+    from bench.scale import documents, models_dir
+    from index.embedder import load_embedder
     from index.segments import Segment
+    from index.settings import Settings
 
-    with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
-        embedder = _index(ROOT / "seeds", Path(tmp)).embedder
+    # the embedder the training indexes use (the CLI's), without building an index for it
+    s = Settings(models_dir=models_dir())
+    embedder = load_embedder(s.model, s.model_cache, log=lambda m: None, backend=s.embedder_backend, threads=0)
     docs = list(documents(200_000, n_reviews, 60))
     return [Segment.build(docs[a:a + 200], embedder) for a in range(0, len(docs), 200)]
 

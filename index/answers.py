@@ -106,8 +106,7 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
     return out
 
 
-@lru_cache(maxsize=20000)
-@lru_cache(maxsize=8192)  # the same sentences come back for many questions
+@lru_cache(maxsize=20000)  # the same sentences come back for many questions
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
     toks = tokens(text)

@@ -45,6 +45,7 @@ DENSE_CEIL = 0.95
 RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
 VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean")
 MODEL_FILE = Path(__file__).with_name("fusion_model.json")
+_AT = {name: i for i, name in enumerate(RANK_FEATURES)}  # a rank feature's column
 
 
 def dense_part(cosine: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ class FusionModel:
 
     @property
     def shape_weights(self) -> tuple[float, float]:
-        return float(self.rank[2]), float(self.rank[3])
+        return float(self.rank[_AT["shape_yes"]]), float(self.rank[_AT["shape_no"]])
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Ranker scores of candidates, ``features`` (n, len(RANK_FEATURES))."""
@@ -109,12 +110,11 @@ class FusionModel:
 
 def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen: float,
                      korean: bool) -> np.ndarray:
-    """The verdict's input for the best candidate ``top``."""
+    """The verdict's input for the best candidate ``top``: VERDICT_FEATURES, in order."""
     rest = np.delete(scores, top)
     margin = float(scores[top] - rest.max()) if len(rest) else 1.0
-    f = features[top]
-    return np.array([scores[top], min(margin, 5.0), unseen, f[0], f[1], f[5], f[3], float(not korean)],
-                    np.float64)
+    own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean)}
+    return np.array([own[n] if n in own else features[top, _AT[n]] for n in VERDICT_FEATURES], np.float64)
 
 
 @functools.cache
