@@ -106,6 +106,26 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
     return out
 
 
+# What follows "N일" when it counts days ("3일간", "20일을 경과", "15일 이내") rather
+# than names one ("지난 23일", "25일 업계에 따르면").
+_DAY_COUNT_AFTER = {"간", "동안", "이내", "내", "만", "째", "후", "뒤", "을", "를", "이", "가"}
+
+
+def _time_point(toks: tuple[Token, ...], i: int, j: int, k: int, led: bool) -> bool:
+    """Whether the number group toks[i..j] (a date chain up to k) names a point in time,
+    not a length of time: "지난 23일", "2025년", "8월 23일", "3시" are points; "113분간",
+    "5년", "3일간", "20일을 경과" are durations."""
+    unit = toks[j].form
+    after = toks[k + 1].form if k + 1 < len(toks) else ""
+    if unit == "시":
+        return True
+    if unit == "일":
+        return after not in _DAY_COUNT_AFTER or led or k > j or (i >= 1 and toks[i - 1].form == "월")
+    if unit == "년":
+        return after not in ("간", "동안", "만", "째") and (led or k > j or len(toks[i].form) == 4)
+    return False
+
+
 @lru_cache(maxsize=20000)  # the same sentences come back for many questions
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
@@ -138,7 +158,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 e0 = toks[k + 1].end
             if unit in _DATE_UNITS:
                 spans.append(Span(DATE, s0, e0))
-            if unit in _TIME_UNITS:
+            if unit in _TIME_UNITS and not _time_point(toks, i, j, k, s0 != start):
                 e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
                 spans.append(Span(DURATION, start, e1))
         if unit in _COUNTERS or (unit and unit not in _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS):

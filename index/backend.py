@@ -56,24 +56,24 @@ class Query:
 
 @dataclass
 class Candidates:
-    """Candidate sentences with their two raw scores, and how to cite them."""
+    """Candidate sentences with their cosines, and how to cite them. Their lexical
+    features are scored by the engine from the snapshot's own postings (engine.py)."""
 
     keys: Sequence[Any]  # hashable, backend-specific
     cosine: np.ndarray  # exact cosine of the question's and each sentence's vector
-    bm25: np.ndarray  # BM25 over the query terms (0 where none occurs)
     sentence: Callable[[Any], Sentence]  # key -> the sentence, from the snapshot searched
 
     @classmethod
     def empty(cls) -> "Candidates":
-        return cls([], np.zeros(0, np.float32), np.zeros(0, np.float32), lambda key: None)  # type: ignore
+        return cls([], np.zeros(0, np.float32), lambda key: None)  # type: ignore
 
 
 class SearchBackend(Protocol):
     """What the engine needs from a retrieval backend.
 
     ``candidates`` returns the union of the ``pool`` best rows by cosine and the
-    ``pool`` best rows by BM25 among the rows ``filters`` allow, each with both
-    scores. ``add`` and ``delete`` keep the backend in step with the published
+    ``pool`` best rows by BM25 among the rows ``filters`` allow, each with its
+    exact cosine. ``add`` and ``delete`` keep the backend in step with the published
     snapshots (by doc_id); ``sync`` makes it hold exactly a snapshot's documents."""
 
     name: str
@@ -133,22 +133,12 @@ class LocalBackend:
         cos = np.asarray([cand[key] for key in keys], np.float32)
         seg_of = np.asarray([k[0] for k in keys], np.int64)
         row_of = np.asarray([k[1] for k in keys], np.int64)
-        bm25 = np.zeros(len(keys), np.float32)
         for i, v in enumerate(views):
-            idx = np.flatnonzero(seg_of == i)
-            if not len(idx):
-                continue
             # only the candidates BM25 alone found need their vector read back
-            missing = idx[np.isnan(cos[idx])]
+            missing = np.flatnonzero((seg_of == i) & np.isnan(cos))
             if len(missing):
                 cos[missing] = v.segment.dense.cosine(row_of[missing], qv)
-            if query.terms:
-                rows, scores = per_seg[i]  # rows ascend (score_rows)
-                at = np.searchsorted(rows, row_of[idx])
-                found = at < len(rows)
-                found[found] &= rows[at[found]] == row_of[idx][found]
-                bm25[idx[found]] = scores[at[found]]
-        return Candidates(keys, cos, bm25, lambda key: views[key[0]].segment.sentence(key[1]))
+        return Candidates(keys, cos, lambda key: views[key[0]].segment.sentence(key[1]))
 
     def add(self, index: "SentenceIndex", doc_ids: Sequence[str]) -> None: ...
 

@@ -4,8 +4,11 @@ logistic verdict over the question's best candidate.
 Ranker. Each candidate sentence gets ``score = w · x`` over
   dense         e5's cosine rescaled from [0.70, 0.95] to [0, 1];
   coverage      BM25 divided by the question's own idf mass: the (idf-weighted) share
-                of the question's terms the sentence covers; terms the corpus never
-                saw count with the highest idf;
+                of the question's terms the sentence covers; terms the neighbourhood
+                never saw count with the highest idf. The idf, row count and average
+                length are the question's neighbourhood's: every sentence of the
+                articles its 50 nearest candidates come from (engine.py), so other
+                kinds of text in the collection do not reweigh the question's terms;
   shape_yes/no  the question asks for a person, date, amount... (answers.py) and the
                 sentence holds / lacks a phrase of that shape (0 / 0 otherwise);
   cov_title     the share covered by the sentence and its article's title together;

@@ -57,14 +57,33 @@ class Postings:
         tid = self._term_id.get(term)
         return 0 if tid is None else int(self.post_ptr[tid + 1] - self.post_ptr[tid])
 
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows holding ``term`` (ascending) and its frequency in each."""
+        tid = self._term_id.get(term)
+        if tid is None:
+            return self.post_rows[:0], self.post_tf[:0]
+        a, b = self.post_ptr[tid], self.post_ptr[tid + 1]
+        return self.post_rows[a:b], self.post_tf[a:b]
+
     def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
         """Whether each of ``rows`` holds ``term`` (its postings are read, not the rows)."""
-        tid = self._term_id.get(term)
-        post = self.post_rows[self.post_ptr[tid]:self.post_ptr[tid + 1]] if tid is not None else self.post_rows[:0]
+        return self.tf(term, rows) > 0
+
+    def tf(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """How often each of ``rows`` holds ``term`` (0: not at all)."""
+        post, tf = self.postings(term)
         if not len(post):
-            return np.zeros(len(rows), bool)
+            return np.zeros(len(rows), np.float32)
         at = np.minimum(np.searchsorted(post, rows), len(post) - 1)
-        return post[at] == rows
+        return np.where(post[at] == rows, tf[at], np.float32(0))
+
+    def count_in(self, term: str, starts: np.ndarray, ends: np.ndarray) -> int:
+        """How many rows of the ranges [starts[i], ends[i]) hold ``term``."""
+        post, _ = self.postings(term)
+        return int((np.searchsorted(post, ends) - np.searchsorted(post, starts)).sum()) if len(post) else 0
+
+    def row_lengths(self, rows: np.ndarray) -> np.ndarray:
+        return (self.fwd_ptr[rows + 1] - self.fwd_ptr[rows]).astype(np.float32)
 
     def row_terms(self, row: int) -> list[str]:
         return [self.vocab[i] for i in self.fwd_ids[self.fwd_ptr[row]:self.fwd_ptr[row + 1]]]
@@ -140,6 +159,12 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offs
 
 
+def idf_of(df: int, n_rows: int) -> float:
+    """BM25's idf of a term ``df`` of ``n_rows`` rows hold."""
+    n = max(1, n_rows)
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 @dataclass(frozen=True)
 class Stats:
     """Collection statistics over every live row of every segment."""
@@ -152,13 +177,17 @@ class Stats:
         return self.total_length / self.n_rows if self.n_rows else 1.0
 
     def idf(self, df: int) -> float:
-        n = max(1, self.n_rows)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return idf_of(df, self.n_rows)
 
     @property
     def max_idf(self) -> float:
         """idf of a term no row contains: what an absent question word weighs."""
         return self.idf(0)
+
+
+def bm25_part(idf: float, tf: np.ndarray, lengths: np.ndarray, stats: Stats) -> np.ndarray:
+    """One term's BM25 contribution to rows with these term frequencies and lengths."""
+    return idf * tf / (tf + K1 * (1 - B) + K1 * B * lengths / stats.avg_length)
 
 
 def score_rows(postings: Postings, terms: Sequence[str], idf: dict[str, float], stats: Stats

@@ -11,10 +11,9 @@ One entity per sentence::
 The sparse vector is computed here from the morphemes the local segments already
 hold, so Korean analysis is identical on both backends. A question's sparse
 vector is idf(t) per occurrence, so Milvus's inner product is BM25 with the
-average length ``avglen0`` recorded when the collection was created. The engine
-needs BM25 under the *current* statistics, so each candidate's term frequencies
-are recovered from its returned weights (tf = w K0 / (1 - w), an integer) and
-rescored exactly: the same score the local backend gives.
+average length ``avglen0`` recorded when the collection was created: good enough
+to propose candidates. Their lexical features are then scored by the engine from
+the local postings, as for the local backend, so both rank alike.
 
 What stays in the local store: documents, sentence offsets and BM25 statistics
 (df, row count, average length). Citations are offsets into the document text,
@@ -83,20 +82,6 @@ def query_sparse(query: Query) -> dict[int, float]:
         i = term_id(t)
         out[i] = out.get(i, 0.0) + query.idf[t]
     return out
-
-
-def rescore(query: Query, sparse: dict[int, float], n_terms: int, avglen0: float, avglen: float) -> float:
-    """Exact BM25 under the current ``avglen`` from a row's stored weights."""
-    if not sparse:
-        return 0.0
-    k0, k = norm(n_terms, avglen0), norm(n_terms, avglen)
-    score = 0.0
-    for t in query.terms:
-        w = sparse.get(term_id(t))
-        if w:
-            tf = round(w * k0 / (1.0 - w))  # term frequencies are integers
-            score += query.idf[t] * tf / (tf + k)
-    return score
 
 
 def quote(value: str) -> str:
@@ -369,11 +354,11 @@ class MilvusBackend:
         self._require()
         expr = filter_expr(filters)
         qv = query.vector
-        fields = ["doc_id", "doc_hash", "sent", "dense", "sparse", "n_terms"]
+        fields = ["doc_id", "doc_hash", "sent", "dense"]
         dense_params = {"metric_type": "IP", "params": SEARCH_PARAMS[self.dense_index]}
         if query.terms:
-            # one round trip: the union of the best `pool` by each half; both raw
-            # scores are recomputed below from the returned vectors
+            # one round trip: the union of the best `pool` by each half; the cosine is
+            # recomputed below from the returned vector, the lexical features by the engine
             reqs = [AnnSearchRequest([qv.tolist()], "dense", dense_params, limit=pool, expr=expr or None),
                     AnnSearchRequest([query_sparse(query)], "sparse", {"metric_type": "IP"}, limit=pool,
                                      expr=expr or None)]
@@ -385,8 +370,7 @@ class MilvusBackend:
         hits = res[0] if res else []
         if not hits:
             return Candidates.empty()
-        avglen = index.stats.avg_length
-        keys, cos, bm25, sentences = [], [], [], {}
+        keys, cos, sentences = [], [], {}
         doc_hashes: dict[str, str | None] = {}
         for hit in hits:
             e = hit["entity"]
@@ -399,9 +383,7 @@ class MilvusBackend:
             sentences[key] = s
             keys.append(key)
             cos.append(float(np.asarray(e["dense"], np.float32) @ qv))
-            bm25.append(rescore(query, e["sparse"], int(e["n_terms"]), self._avglen0(), avglen)
-                        if query.terms else 0.0)
-        return Candidates(keys, np.asarray(cos, np.float32), np.asarray(bm25, np.float32), sentences.__getitem__)
+        return Candidates(keys, np.asarray(cos, np.float32), sentences.__getitem__)
 
     @staticmethod
     def _resolve(index: "SentenceIndex", doc_id: str, h: str, sent: int, cache: dict) -> Sentence | None:

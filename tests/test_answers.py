@@ -43,6 +43,20 @@ def test_answer_phrase(question, sentence, phrase):
     assert sentence[span[0]:span[1]] == phrase
 
 
+@pytest.mark.parametrize("sentence,durations", [
+    ("이 대통령은 지난 23일 일본 도쿄에서 총리와 회담을 가졌다.", []),  # a day of the month
+    ("25일 업계에 따르면 회담은 8월 23일 열렸다.", []),
+    ("2025년 법안이 통과됐다.", []),
+    ("이 자리에서 113분간 회담을 나눈 양국 정상은 합의했다.", ["113분간"]),
+    ("대통령의 임기는 5년으로 하며 중임할 수 없다.", ["5년"]),
+    ("공포한 날로부터 20일을 경과함으로써 효력을 발생한다.", ["20일"]),
+    ("행사는 3일간 열렸다.", ["3일간"]),
+])
+def test_a_date_is_not_a_duration(sentence, durations):
+    found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.DURATION]
+    assert found == durations
+
+
 def test_no_phrase_without_the_shape():
     assert answers.best_span("리벨리온 대표는 누구야?", "일본은 AI 허브로 변신하고 있다.") is None
     assert answers.best_span("왜 일본으로 가나?", "상장이 한국보다 쉽다.") is None

@@ -176,3 +176,33 @@ def test_answer_phrase_lies_inside_its_sentence(index):
         doc = index.documents[h.doc_id]
         assert h.start <= h.answer_start < h.answer_end <= h.end
         assert doc.text[h.answer_start:h.answer_end] in h.text
+
+
+def _features(index, question):
+    from index import fusion
+    from index.backend import LOCAL
+
+    query = index.query(question)
+    ranked = index.rank(query, LOCAL.candidates(index, query, 50, None), shape_top=30, model=fusion.NEUTRAL)
+    return {(s.doc_id, s.index): f for s, f in zip(ranked.sentences, ranked.features)}, query
+
+
+def test_term_weights_come_from_the_questions_neighbourhood(index, fake_embedder):
+    """Other kinds of text in the collection (here 300 film reviews) make every news term
+    rarer, so its global idf rises; the question's own neighbourhood of articles, and so
+    the ranking features of the news sentences, stay as they were."""
+    from index.ingest import Article, to_document
+    from index.segments import Segment
+
+    question = "일본은 AI 법률안을 언제 통과시켰나?"
+    before, query = _features(index, question)
+    review = "배우들의 연기가 정말 훌륭했고 음악도 좋았다. 다시 보고 싶은 영화다."
+    others = [to_document(Article(text=review, doc_id=f"review-{i}", title="관객 리뷰")) for i in range(300)]
+    mixed = index.with_changes([Segment.build(others, fake_embedder)])
+    after, mixed_query = _features(mixed, question)
+    assert not any(key[0].startswith("review") for key in after)  # the neighbourhood is the news
+    assert all(mixed_query.idf[t] > query.idf[t] + 0.5 for t in query.terms)  # global idf moved
+    shared = before.keys() & after.keys()
+    assert len(shared) >= 40
+    for key in shared:
+        assert after[key] == pytest.approx(before[key], abs=1e-9), key
