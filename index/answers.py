@@ -16,7 +16,11 @@ from functools import lru_cache
 from .analyze import Token, tokens
 
 PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME = "person", "date", "duration", "amount", "count", "place", "name"
-TYPES = (PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME)
+REASON = "reason"
+# Factoid shapes answer with a phrase (highlighted); a reason answers with a clause, so
+# only whether a sentence gives one ("때문에", "-으므로", "낮아서다") is used, for ranking.
+FACTOID = (PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME)
+TYPES = FACTOID + (REASON,)
 
 _MONEY = {"원", "달러", "엔", "유로", "위안", "파운드", "달러화", "엔화"}
 _PERCENT = {"%", "퍼센트", "포인트", "％"}
@@ -40,6 +44,8 @@ _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대�
           "국회의원", "재판관", "감사원장", "행정각부", "지방자치단체"}
 _PLACE_SUFFIX = re.compile(r"(시|도|군|구|국|주|해역|지역|학교|대학|대학교|반도|섬|도시|공항|항|역|기슭|현|성)$")
 _UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS
+_CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
+_CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
 _QUOTE_OPEN = "‘“'\"「『《〈<"
 _QUOTE_CLOSE = "’”'\"」』》〉>"
 
@@ -71,17 +77,24 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
 _HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
 _SHAPE_WORD = re.compile(r"얼마|몇|언제|누구|누가|누군|어디|며칠|\bhow (much|many|long)\b|\bwho\b|\bwhen\b|\bwhere\b",
                          re.I)
+_REASON_WORD = re.compile(r"왜|이유|까닭|원인|\bwhy\b", re.I)
+# "실패 원인은 의지 부족인가?" proposes its answer and asks for a verdict, not for a cause:
+# a copula question without a question word.
+_YES_NO = re.compile(r"(인가|인가요|입니까|일까|인지|이야)\s*\??\s*$")
+_WH_WORD = re.compile(r"왜|무엇|뭐|무슨|어떤|어떻|어느|누구|누가|어디|언제|얼마|몇|며칠")
 
 
 @lru_cache(maxsize=4096)
 def question_type(question: str) -> str | None:
-    """The answer shape a question asks for, or None (why/how/what questions)."""
+    """The answer shape a question asks for, or None (how/what questions)."""
+    verdict = bool(_YES_NO.search(question)) and not _WH_WORD.search(question)
+    reason = REASON if _REASON_WORD.search(question) and not verdict else None
     if _HOW_WHY.search(question) and not _SHAPE_WORD.search(question):
-        return None
+        return reason
     for kind, pattern in _Q_RULES:
         if pattern.search(question):
             return kind
-    return None
+    return reason
 
 
 # ------------------------------------------------------------------ sentences
@@ -207,6 +220,11 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 k -= 1
             if toks[i - 1].end - toks[k].start >= 2:
                 spans.append(Span(NAME, toks[k].start, toks[i - 1].end))
+    # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여"
+    for t in toks:
+        if (t.form in _CAUSE_NOUNS and t.tag in ("NNB", "NNG")) or (t.form in _CAUSE_ENDINGS and t.tag in ("EC", "EF")) \
+                or (t.form == "위하" and t.tag == "VV"):
+            spans.append(Span(REASON, t.start, t.end))
     # quoted names: ‘스타게이트’, '알리(Alli)'
     for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
                          text):
@@ -304,7 +322,7 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
     Of several phrases of the right shape, the primary kind wins, then the one
     nearest to the words the question shares with the sentence."""
     qtype = question_type(question) if qtype is None else qtype
-    spans = answer_spans(question, text, qtype)
+    spans = answer_spans(question, text, qtype) if qtype in FACTOID else []
     if not spans:
         return None
     forms = _question_forms(question)

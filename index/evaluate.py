@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answers import question_type
+from .answers import FACTOID, question_type
 from .errors import InputError
 from .text import squash as _squash
 
@@ -101,7 +101,7 @@ def evaluate(index, questions: list[dict], k: int = 10) -> Report:
         answered += res.answered
         if not res.answered:
             rep.unanswered.append(q["id"])
-        if question_type(q["q"]) is not None:
+        if question_type(q["q"]) in FACTOID:
             rep.n_factoid += 1
             phrase = None
             top = res.hits[0] if rank == 1 else None

@@ -18,7 +18,11 @@ from index.split import split_sentences
     ("KOSA 협의회에 참여한 기업은 몇 곳이야?", answers.COUNT),
     ("리벨리온은 첫 해외법인을 어디에 세웠나?", answers.PLACE),
     ("소프트뱅크가 참여한 프로젝트 이름은?", answers.NAME),
-    ("일본 정부는 왜 AI를 지원하나?", None),
+    ("일본 정부는 왜 AI를 지원하나?", answers.REASON),
+    ("벤처 AI 기업들이 일어서기 어려운 이유는?", answers.REASON),
+    ("Why did Japan pass the AI law?", answers.REASON),
+    ("실패 원인은 의지 부족인가?", None),  # proposes its answer: asks for a verdict, not a cause
+    ("실패 원인은 무엇인가?", answers.REASON),
     ("첨단기술 산업화의 약점은 무엇인가?", None),
 ])
 def test_question_types(question, kind):
@@ -57,6 +61,19 @@ def test_a_date_is_not_a_duration(sentence, durations):
     assert found == durations
 
 
+@pytest.mark.parametrize("sentence,gives_reason", [
+    ("주요 AI 모델 개발 수가 현저히 적은 데다 AI 민간 투자액도 낮아서다.", True),
+    ("대기업은 스스로 자금력이 있으므로 자력으로 해낼 수 있다.", True),
+    ("입증의 부담을 안기 때문에 민사소송으로 구제받기 어렵다.", True),
+    ("SK하이닉스가 앞선 것은 오직 메모리에 집중한 까닭이다.", True),
+    ("일본은 스탠포드 대학교 HAI 지수에서 36개국 중 9위로 평가됐다.", False),
+])
+def test_a_why_question_asks_for_a_cause(sentence, gives_reason):
+    question = "일본이 HAI 지수에서 낮게 평가된 이유는?"
+    assert answers.has_answer_shape(question, sentence) is gives_reason
+    assert answers.best_span(question, sentence) is None  # a clause, not a phrase to highlight
+
+
 def test_no_phrase_without_the_shape():
     assert answers.best_span("리벨리온 대표는 누구야?", "일본은 AI 허브로 변신하고 있다.") is None
     assert answers.best_span("왜 일본으로 가나?", "상장이 한국보다 쉽다.") is None
@@ -75,7 +92,7 @@ def test_spans_lie_inside_every_seed_sentence(seed_docs, question):
 @pytest.mark.parametrize("question,expected", [
     ("일본의 벤처 투자 규모는 미국이나 중국과 비교해 어떤가?", None),  # how, not how much
     ("일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?", None),
-    ("왜 한국 스타트업들이 일본으로 가나?", None),
+    ("왜 한국 스타트업들이 일본으로 가나?", "reason"),  # a why question asks for a cause, not a phrase
     ("투자 규모는?", "amount"),
     ("몇 분 동안 어떻게 회담했나?", "duration"),  # an explicit shape word wins
 ])
