@@ -118,7 +118,6 @@ class LocalBackend:
         top = np.argsort(-d_cos, kind="stable")[:pool]
         cand = {(int(s), int(r)): float(c) for s, r, c in zip(d_seg[top], d_rows[top], d_cos[top])}
 
-        per_seg: list[tuple[np.ndarray, np.ndarray]] = []
         if query.terms:
             per_seg = index.lexical_scores(query.terms, masks, query.idf)
             l_seg = np.concatenate([np.full(len(r), i, np.int64) for i, (r, _) in enumerate(per_seg)])

@@ -196,20 +196,12 @@ def score_rows(postings: Postings, terms: Sequence[str], idf: dict[str, float], 
 
     Only the query terms' postings are read, never every row."""
     row_parts, score_parts = [], []
-    lengths = None
-    norm_base = K1 * (1 - B)
-    norm_len = K1 * B / stats.avg_length
     for t in terms:
-        tid = postings.term_id(t)
-        if tid is None:
+        rows, tf = postings.postings(t)
+        if not len(rows):
             continue
-        a, b = postings.post_ptr[tid], postings.post_ptr[tid + 1]
-        rows = postings.post_rows[a:b]
-        tf = postings.post_tf[a:b]
-        if lengths is None:
-            lengths = postings.lengths
         row_parts.append(rows)
-        score_parts.append(idf[t] * tf / (tf + norm_base + norm_len * lengths[rows]))
+        score_parts.append(bm25_part(idf[t], tf, postings.row_lengths(rows), stats))
     if not row_parts:
         return np.zeros(0, np.int32), np.zeros(0, np.float32)
     if len(row_parts) == 1:
