@@ -428,9 +428,11 @@ class SentenceIndex:
         sentences = [cands.sentence(key) for key in cands.keys]
         n = len(sentences)
         feats = np.zeros((n, len(fusion.RANK_FEATURES)), np.float64)
-        feats[:, 0] = fusion.dense_part(cands.cosine)
+        at = fusion.COLUMN
+        feats[:, at["dense"]] = fusion.dense_part(cands.cosine)
         if query.terms:
-            feats[:, 1], feats[:, 4], feats[:, 5] = self._coverage(sentences, cands.cosine, query)
+            feats[:, at["coverage"]], feats[:, at["cov_title"]], feats[:, at["cov_context"]] = \
+                self._coverage(sentences, cands.cosine, query)
         allowed = np.ones(n, bool)
         if resolved is not None and resolved.replaced and resolved.added:
             # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
@@ -454,7 +456,7 @@ class SentenceIndex:
                     if allowed[j] and (shape_top or scores[j] >= best - (yes - no))]
             for j in near:
                 shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype)
-                feats[j, 2 if shaped else 3] = 1.0
+                feats[j, at["shape_yes" if shaped else "shape_no"]] = 1.0
                 scores[j] += yes if shaped else no
         unseen = (sum(query.idf[t] for t in query.terms if query.idf[t] >= self.stats.max_idf - 1e-9)
                   / query.mass) if query.terms else 0.0

@@ -48,7 +48,7 @@ DENSE_CEIL = 0.95
 RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
 VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean")
 MODEL_FILE = Path(__file__).with_name("fusion_model.json")
-_AT = {name: i for i, name in enumerate(RANK_FEATURES)}  # a rank feature's column
+COLUMN = {name: i for i, name in enumerate(RANK_FEATURES)}  # a rank feature's column
 
 
 def dense_part(cosine: np.ndarray) -> np.ndarray:
@@ -86,7 +86,7 @@ class FusionModel:
 
     @property
     def shape_weights(self) -> tuple[float, float]:
-        return float(self.rank[_AT["shape_yes"]]), float(self.rank[_AT["shape_no"]])
+        return float(self.rank[COLUMN["shape_yes"]]), float(self.rank[COLUMN["shape_no"]])
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """Ranker scores of candidates, ``features`` (n, len(RANK_FEATURES))."""
@@ -117,7 +117,7 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     rest = np.delete(scores, top)
     margin = float(scores[top] - rest.max()) if len(rest) else 1.0
     own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean)}
-    return np.array([own[n] if n in own else features[top, _AT[n]] for n in VERDICT_FEATURES], np.float64)
+    return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 
 @functools.cache
