@@ -47,6 +47,7 @@ _UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS
 _CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
 _CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
 _QUOTE_OPEN = "‘“'\"「『《〈<"
+_LATIN_GLOSS = re.compile(r"[A-Za-z0-9 .,&'\-]+\)")
 _QUOTE_CLOSE = "’”'\"」』》〉>"
 
 
@@ -213,8 +214,10 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(PLACE, t.start, t.end))
     # a name introduced with a gloss in brackets, as news does: "파인더스AI(리테일 비전AI)",
     # "피처링(SNS 데이터 AI 분석)"; Kiwi tags such unknown names as common nouns
+    # ("인공지능(AI)", "고대역폭 메모리(HBM)" gloss a term in Latin letters: not names)
     for i, t in enumerate(toks):
-        if t.form == "(" and i and toks[i - 1].end == t.start and toks[i - 1].tag in ("NNG", "NNP", "SL"):
+        if t.form == "(" and i and toks[i - 1].end == t.start and toks[i - 1].tag in ("NNG", "NNP", "SL") \
+                and not _LATIN_GLOSS.match(text, t.end):
             k = i - 1
             while k and toks[k - 1].tag in ("NNG", "NNP", "SL") and toks[k - 1].end == toks[k].start:
                 k -= 1
@@ -310,10 +313,19 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
 _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 
 
+# What may stand between two items of a list: a separator ("A, B", "A·B", "A와 B", "A 및 B",
+# "▲A ▲B"), after an optional bracketed gloss of the first item ("파인더스AI(리테일 비전AI), 피처링").
+_LIST_GAP = re.compile(r"\s*(\([^()]{0,40}\))?\s*([,·、/]|와|과|및|▲|,\s*▲)\s*▲?\s*")
+
+
 def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool:
-    """``text`` holds a phrase of the asked shape (two of them when the question asks for a list)."""
+    """``text`` holds a phrase of the asked shape; when the question asks for a list, two
+    such phrases listed one after the other ("피처링(...), 채널톡(...)")."""
     spans = answer_spans(question, text, qtype)
-    return len(spans) >= (2 if _LIST_QUESTION.search(question) else 1)
+    if not _LIST_QUESTION.search(question):
+        return bool(spans)
+    spans = sorted(spans, key=lambda s: (s.start, s.end))
+    return any(_LIST_GAP.fullmatch(text, a.end, b.start) for a, b in zip(spans, spans[1:]) if a.end <= b.start)
 
 
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:

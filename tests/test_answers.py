@@ -106,3 +106,22 @@ def test_a_doubled_question_word_asks_for_a_list():
     assert answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디인가?", one)
     assert not answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디어디인가?", one)
     assert answers.has_answer_shape("일본에 법인을 세운 스타트업은 어디어디인가?", several)
+
+
+@pytest.mark.parametrize("sentence, listed", [
+    # two names in one sentence are not yet a list: a company and the city it went to
+    ("반도체 스타트업 퓨리오사가 최근 일본 도쿄에 법인을 세웠다.", False),
+    ("구글, 아마존웹서비스(AWS), 마이크로소프트가 일본에 데이터센터를 짓는다.", True),
+    ("소니와 도요타가 일본에 연구소를 세웠다.", True),
+    ("▲네이버 ▲카카오 등이 참여했다.", True),
+])
+def test_a_list_is_names_one_after_another(sentence, listed):
+    assert answers.has_answer_shape("일본에 시설을 세운 기업은 어디어디야?", sentence) is listed
+
+
+def test_a_latin_gloss_does_not_make_a_name():
+    # "인공지능(AI)" glosses a common noun; "파인더스AI(리테일 비전AI)" introduces a company
+    spans = answers.sentence_spans("인공지능(AI) 기업 파인더스AI(리테일 비전AI)가 문을 열었다.")
+    text = "인공지능(AI) 기업 파인더스AI(리테일 비전AI)가 문을 열었다."
+    names = [text[s.start:s.end] for s in spans if s.kind == answers.NAME]
+    assert "인공지능" not in names and "파인더스AI" in names
