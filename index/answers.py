@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from .analyze import Token, tokens
 
@@ -325,7 +326,7 @@ def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool
     if not _LIST_QUESTION.search(question):
         return bool(spans)
     spans = sorted(spans, key=lambda s: (s.start, s.end))
-    return any(_LIST_GAP.fullmatch(text, a.end, b.start) for a, b in zip(spans, spans[1:]) if a.end <= b.start)
+    return any(_LIST_GAP.fullmatch(text, a.end, b.start) for a, b in pairwise(spans) if a.end <= b.start)
 
 
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
