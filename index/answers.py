@@ -319,25 +319,43 @@ _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 _LIST_GAP = re.compile(r"\s*(\([^()]{0,40}\))?\s*([,·、/]|와|과|및|▲|,\s*▲)\s*▲?\s*")
 
 
+def _lists(text: str, spans: list[Span]) -> list[tuple[int, int]]:
+    """Runs of two or more phrases listed one after the other, as (start, end) in ``text``."""
+    runs: list[tuple[int, int]] = []
+    first = None
+    spans = sorted(spans, key=lambda s: (s.start, s.end))
+    for a, b in pairwise(spans):
+        if a.end <= b.start and _LIST_GAP.fullmatch(text, a.end, b.start):
+            first = a.start if first is None else first
+            runs = [r for r in runs if r[0] != first] + [(first, b.end)]
+        elif not (b.start < a.end):  # an overlapping phrase ("일본 도쿄" / "도쿄") does not break a run
+            first = None
+    return runs
+
+
 def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool:
     """``text`` holds a phrase of the asked shape; when the question asks for a list, two
     such phrases listed one after the other ("피처링(...), 채널톡(...)")."""
     spans = answer_spans(question, text, qtype)
     if not _LIST_QUESTION.search(question):
         return bool(spans)
-    spans = sorted(spans, key=lambda s: (s.start, s.end))
-    return any(_LIST_GAP.fullmatch(text, a.end, b.start) for a, b in pairwise(spans) if a.end <= b.start)
+    return bool(_lists(text, spans))
 
 
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
     """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
 
     Of several phrases of the right shape, the primary kind wins, then the one
-    nearest to the words the question shares with the sentence."""
+    nearest to the words the question shares with the sentence. A list question's
+    answer is the longest list, from its first item to its last."""
     qtype = question_type(question) if qtype is None else qtype
     spans = answer_spans(question, text, qtype) if qtype in FACTOID else []
     if not spans:
         return None
+    if _LIST_QUESTION.search(question):
+        runs = _lists(text, spans)
+        if runs:
+            return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     forms = _question_forms(question)
     anchors = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in forms if len(f) >= 2]
     anchors = [a for a in anchors if a]

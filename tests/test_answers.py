@@ -119,6 +119,16 @@ def test_a_list_is_names_one_after_another(sentence, listed):
     assert answers.has_answer_shape("일본에 시설을 세운 기업은 어디어디야?", sentence) is listed
 
 
+def test_a_list_question_highlights_the_whole_list():
+    text = "올해 소니와 도요타, 닛산이 일본에 연구소를 세웠다."
+    a, b = answers.best_span("일본에 연구소를 세운 기업은 어디어디야?", text)
+    assert text[a:b] == "소니와 도요타, 닛산"
+    # one name, no list: that name
+    text = "올해 소니가 일본에 연구소를 세웠다."
+    a, b = answers.best_span("일본에 연구소를 세운 기업은 어디어디야?", text)
+    assert text[a:b] == "소니"
+
+
 def test_a_latin_gloss_does_not_make_a_name():
     # "인공지능(AI)" glosses a common noun; "파인더스AI(리테일 비전AI)" introduces a company
     spans = answers.sentence_spans("인공지능(AI) 기업 파인더스AI(리테일 비전AI)가 문을 열었다.")
