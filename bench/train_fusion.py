@@ -16,7 +16,8 @@ seed questions (../shared/eval/seed_qa.jsonl) are never trained on.
 Folds split by document: every question about one article, and its absent-article
 copy, is in the same fold. Questions without an article (written unanswerables) are
 spread by their id. The models are small and fitted here with numpy: a listwise
-linear ranker (softmax over each question's candidates, L2), a logistic verdict
+linear ranker (softmax over each question's candidates, L2; the news questions and
+the legal texts' questions weigh the same in total), a logistic verdict
 (Newton, L2) and a one-feature logistic calibration of the ranker's score.
 """
 
@@ -49,6 +50,7 @@ class Item:
     hits: np.ndarray  # (n,) bool: the sentence holds a key (answerable only)
     unseen: float
     korean: bool
+    corpus: str = ""  # where the gold article comes from ("seeds": news, "corpus": legal texts)
 
 
 def _index(seeds: Path, data_dir: Path):
@@ -59,7 +61,7 @@ def _index(seeds: Path, data_dir: Path):
     return _open(Settings(data_dir=data_dir, seeds_dir=seeds, models_dir=models_dir()))
 
 
-def _items(index, questions: list[dict], name: str) -> list[Item]:
+def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = frozenset()) -> list[Item]:
     from index import fusion
     from index.backend import LOCAL
     from index.text import squash
@@ -83,26 +85,37 @@ def _items(index, questions: list[dict], name: str) -> list[Item]:
             hits = np.array([kind == "answerable" and any(k in squash(s.text) for k in keys)
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
-                            ranked.unseen, ranked.korean))
+                            ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus"))
     return out
 
 
 # ----------------------------------------------------------------- fitting
+def balance(items: list[Item]) -> np.ndarray:
+    """Weights under which each kind of text (``Item.corpus``) weighs the same in total,
+    with mean 1: the legal texts' 243 questions would otherwise teach the ranker their
+    style over the news questions' 147."""
+    kinds = [it.corpus for it in items]
+    count = {k: kinds.count(k) for k in set(kinds)}
+    return np.array([len(items) / (len(count) * count[k]) for k in kinds])
+
+
 def fit_ranker(items: list[Item], l2: float = RANK_L2) -> np.ndarray:
-    """Listwise: maximise log(sum of softmax over the gold sentences) per question."""
-    data = [(it.features, it.hits) for it in items if it.kind == "answerable" and it.hits.any()]
+    """Listwise: maximise log(sum of softmax over the gold sentences) per question, each
+    question weighted so that every kind of text counts the same (``balance``)."""
+    answerable = [it for it in items if it.kind == "answerable" and it.hits.any()]
+    data = [(it.features, it.hits, c) for it, c in zip(answerable, balance(answerable))]
     w = np.zeros(data[0][0].shape[1])
 
     def loss_grad(w):
         loss, grad = l2 * w @ w, 2 * l2 * w
-        for x, h in data:
+        for x, h, c in data:
             s = x @ w
             s = s - s.max()
             e = np.exp(s)
             p = e / e.sum()
             ph = np.where(h, e, 0.0) / e[h].sum()
-            loss += np.log(e.sum()) - np.log(e[h].sum())
-            grad += x.T @ (p - ph)
+            loss += c * (np.log(e.sum()) - np.log(e[h].sum()))
+            grad += c * (x.T @ (p - ph))
         return loss, grad
 
     step = 1.0
@@ -227,8 +240,9 @@ def _all_items(tmp: Path, distractors: list | None = None) -> list[Item]:
     wide = _index(both, tmp / "b")
     if distractors:
         seeds_index, wide = seeds_index.with_changes(distractors), wide.with_changes(distractors)
-    items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev")
-    return items + _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa")
+    seed_ids = frozenset(seeds_index.documents)
+    items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev", seed_ids)
+    return items + _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa", seed_ids)
 
 
 def _distractors(n_reviews: int) -> list:

@@ -44,3 +44,28 @@ def test_cross_validation_scores_the_fold_models_on_the_tested_items():
     noisy = T.cross_validate(items, _items(2, informative=False))
     assert noisy["answerable"] == 60
     assert noisy["r1"] <= 0.4
+
+
+def test_each_kind_of_text_weighs_the_same_in_the_ranker():
+    rng = np.random.default_rng(3)
+    items = [_item(rng, f"n{i}", "answerable") for i in range(2)]
+    items += [_item(rng, f"l{i}", "answerable") for i in range(6)]
+    for it in items:
+        it.corpus = "seeds" if it.qid.startswith("n") else "corpus"
+    c = T.balance(items)
+    assert np.isclose(c.mean(), 1.0)
+    assert np.isclose(c[:2].sum(), c[2:].sum())  # two news questions weigh as much as six legal ones
+
+
+def test_the_ranker_learns_a_rare_kind_of_text_as_much_as_a_common_one():
+    # 10 questions of one kind, whose gold has a high feature 0; 40 of another, with feature 1
+    rng = np.random.default_rng(4)
+    items = []
+    for i in range(50):
+        it = _item(rng, f"q{i}", "answerable", informative=False)
+        gold = int(np.flatnonzero(it.hits)[0])
+        it.features[gold, 0 if i < 10 else 1] += 1.0
+        it.corpus = "seeds" if i < 10 else "corpus"
+        items.append(it)
+    w = T.fit_ranker(items)
+    assert 0.85 < w[0] / w[1] < 1.15  # unweighted: 0.78
