@@ -39,6 +39,9 @@ _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장�
            "위원장", "원장", "이사", "이사장", "창업자", "연구원", "소장", "센터장", "단장", "총장", "청장",
            "시장", "지사", "박사", "감독", "선수", "작가", "의장", "부의장", "최고경영자", "CEO", "대사", "판사",
            "검사", "변호사", "장", "씨", "전무", "상무", "본부장", "국장", "차관", "부장", "대변인", "관계자"}
+# Titles that are also common nouns after a place: "일본 시장" is a market and "일본 지사" a
+# branch office, not a mayor or a governor; a person's name (three syllables) disambiguates.
+_MARKET_OR_BRANCH = {"시장", "지사"}
 # Office holders that answer "누가 …하나?" in law and policy texts.
 _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대법원장", "대법원", "법원", "헌법재판소",
           "국무위원", "감사원", "국가", "법관", "국민", "위원장", "의장", "중앙선거관리위원회", "선거관리위원회",
@@ -189,7 +192,8 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표")
             if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form):
                 for k in range(i + 1, min(n, i + 4)):
-                    if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL"):
+                    if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") \
+                            and (toks[k].form not in _MARKET_OR_BRANCH or len(t.form) == 3):
                         spans.append(Span(PERSON, t.start, t.end))
                         break
                     if toks[k].tag not in ("NNP", "NNG", "SL"):

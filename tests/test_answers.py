@@ -135,3 +135,14 @@ def test_a_latin_gloss_does_not_make_a_name():
     text = "인공지능(AI) 기업 파인더스AI(리테일 비전AI)가 문을 열었다."
     names = [text[s.start:s.end] for s in spans if s.kind == answers.NAME]
     assert "인공지능" not in names and "파인더스AI" in names
+
+
+@pytest.mark.parametrize("sentence, person", [
+    ("국내 기업들의 일본 시장 공략을 돕는다.", None),  # a market, not a mayor
+    ("리벨리온은 일본 지사를 열었다.", None),  # a branch office, not a governor
+    ("김철수 시장은 예산을 늘렸다.", "김철수"),
+    ("조준희 KOSA 회장은 기회가 열렸다고 말했다.", "조준희"),
+])
+def test_a_place_before_a_market_is_not_a_person(sentence, person):
+    found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON]
+    assert found == ([person] if person else [])
