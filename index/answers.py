@@ -189,11 +189,12 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(DATE, t.start, e))
         if t.tag == "NNP":
             # a name right before a title noun, possibly with an organisation between
-            # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표")
+            # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표"); a
+            # two-syllable one only right before it: "일본 정부 관계자" names a country
             if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form):
                 for k in range(i + 1, min(n, i + 4)):
                     if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") \
-                            and (toks[k].form not in _MARKET_OR_BRANCH or len(t.form) == 3):
+                            and (len(t.form) == 3 or (k == i + 1 and toks[k].form not in _MARKET_OR_BRANCH)):
                         spans.append(Span(PERSON, t.start, t.end))
                         break
                     if toks[k].tag not in ("NNP", "NNG", "SL"):

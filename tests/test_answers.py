@@ -141,6 +141,8 @@ def test_a_latin_gloss_does_not_make_a_name():
     ("국내 기업들의 일본 시장 공략을 돕는다.", None),  # a market, not a mayor
     ("리벨리온은 일본 지사를 열었다.", None),  # a branch office, not a governor
     ("김철수 시장은 예산을 늘렸다.", "김철수"),
+    ("일본 정부 관계자는 그렇게 말했다.", None),  # a country, then its government's spokesman
+    ("허준 대표는 그렇게 말했다.", "허준"),  # a two-syllable name right before its title
     ("조준희 KOSA 회장은 기회가 열렸다고 말했다.", "조준희"),
 ])
 def test_a_place_before_a_market_is_not_a_person(sentence, person):
