@@ -148,3 +148,15 @@ def test_a_latin_gloss_does_not_make_a_name():
 def test_a_place_before_a_market_is_not_a_person(sentence, person):
     found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON]
     assert found == ([person] if person else [])
+
+
+@pytest.mark.parametrize("sentence, place", [
+    ("빠른 속도로 시장에 진입했다.", None),  # 속도 ends in 도 but is no province
+    ("인력 양성에 나섰다.", None),
+    ("대기업의 요구에 맞췄다.", None),
+    ("그는 경기도에 공장을 세웠다.", "경기도"),
+    ("배는 부산항에 들어왔다.", "부산항"),
+])
+def test_a_place_suffix_needs_a_name_before_it(sentence, place):
+    found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PLACE]
+    assert found == ([place] if place else [])
