@@ -42,6 +42,13 @@ _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장�
 # Titles that are also common nouns after a place: "일본 시장" is a market and "일본 지사" a
 # branch office, not a mayor or a governor; a person's name (three syllables) disambiguates.
 _MARKET_OR_BRANCH = {"시장", "지사"}
+# The commonest Korean surnames (one syllable), the last syllables of institutions and
+# places that would otherwise read as names, and the nouns that stand right before a name.
+_SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁")
+_INSTITUTION_END = set("대청부처관단회소국시도군구동읍면역항교산강천호섬당사점과원트")
+_BEFORE_NAME = {"소설가", "작가", "시인", "화가", "가수", "배우", "감독", "장군", "왕", "왕비", "황제", "국왕", "아들",
+                "딸", "맏아들", "아버지", "어머니", "아내", "남편", "형", "동생", "선수", "학자", "교수", "박사", "기자",
+                "목사", "스님", "신부", "의사", "변호사", "후보", "씨"}
 # Office holders that answer "누가 …하나?" in law and policy texts.
 _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대법원장", "대법원", "법원", "헌법재판소",
           "국무위원", "감사원", "국가", "법관", "국민", "위원장", "의장", "중앙선거관리위원회", "선거관리위원회",
@@ -201,6 +208,17 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                         break
                     if toks[k].tag not in ("NNP", "NNG", "SL"):
                         break
+            # a name with no title: three syllables opening with a common surname, as in
+            # encyclopedia text ("김종서를 보내", "이종무가 정벌하였다"), unless its last syllable
+            # names an institution or a place ("서울대", "고려대", "부산역"); or any proper
+            # noun right after an occupation or a kinship noun ("소설가 한승원", "맏아들 문종")
+            if (re.fullmatch(r"[가-힣]{3}", t.form) and t.form[0] in _SURNAMES
+                    and t.form[-1] not in _INSTITUTION_END and not (i and toks[i - 1].tag == "NNP")
+                    and not (i + 1 < n and toks[i + 1].tag in ("NNP", "NNG") and toks[i + 1].start == t.end)) \
+                    or (i and toks[i - 1].form in _BEFORE_NAME and toks[i - 1].tag == "NNG"
+                        and re.fullmatch(r"[가-힣]{2,4}", t.form)):
+                if Span(PERSON, t.start, t.end) not in spans[-1:]:  # not already found before a title
+                    spans.append(Span(PERSON, t.start, t.end))
             # a proper noun followed by a locative particle, with a preceding proper noun ("일본 도쿄에")
             if i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서", "으로", "로"):
                 s = t.start

@@ -160,3 +160,14 @@ def test_a_place_before_a_market_is_not_a_person(sentence, person):
 def test_a_place_suffix_needs_a_name_before_it(sentence, place):
     found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PLACE]
     assert found == ([place] if place else [])
+
+
+@pytest.mark.parametrize("sentence, people", [
+    ("세종은 김종서를 보내 6진을 개척하게 하였다.", ["김종서"]),  # a name with no title
+    ("1419년에는 이종무가 쓰시마를 정벌하였다.", ["이종무"]),
+    ("아버지는 소설가 한승원이다.", ["한승원"]),  # a name after an occupation
+    ("맏아들 문종이 뒤를 이었다.", ["문종"]),
+    ("그는 서울대와 고려대를 졸업했다.", []),  # universities, not people
+])
+def test_a_name_without_a_title_is_a_person(sentence, people):
+    assert [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON] == people
