@@ -51,6 +51,7 @@ class Item:
     unseen: float
     korean: bool
     corpus: str = ""  # where the gold article comes from ("seeds": news, "corpus": legal texts)
+    qtype: str | None = None  # the answer shape the question asks for (answers.question_type)
 
 
 def _index(seeds: Path, data_dir: Path):
@@ -85,7 +86,7 @@ def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = f
             hits = np.array([kind == "answerable" and any(k in squash(s.text) for k in keys)
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
-                            ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus"))
+                            ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype))
     return out
 
 
@@ -159,7 +160,7 @@ def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarr
     for it in items:
         s = it.features @ w
         top = int(np.argmax(s))
-        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean))
+        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype))
         y.append(it.kind == "answerable")
     return np.array(x), np.array(y, float)
 
@@ -193,7 +194,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
     for it in items:
         s = model.score(it.features)
         order = np.argsort(-s, kind="stable")
-        p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean))
+        p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
+                                                     it.qtype))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     p >= model.threshold))
     return out
@@ -270,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from index import fusion
 
+    try:
+        fusion.current()
+    except RuntimeError as e:
+        # The shipped file belongs to other features (they just changed): the indexes built
+        # here only extract features, so their manifests may name the neutral model.
+        print(f"{e.__cause__}; extracting features with the neutral model")
+        fusion.current = lambda: fusion.NEUTRAL
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
         items = _all_items(Path(tmp))

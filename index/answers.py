@@ -18,6 +18,9 @@ from .analyze import Token, tokens
 
 PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME = "person", "date", "duration", "amount", "count", "place", "name"
 REASON = "reason"
+# Read in sentences but never asked for on their own: a share ("3분의 2") answers a "how
+# many" question; an article number ("제14조") answers "몇 조".
+SHARE, ARTICLE = "share", "article"
 # Factoid shapes answer with a phrase (highlighted); a reason answers with a clause, so
 # only whether a sentence gives one ("때문에", "-으므로", "낮아서다") is used, for ranking.
 FACTOID = (PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME)
@@ -161,6 +164,10 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     n = len(toks)
     for i, j, unit, _ in _number_groups(toks):
         start, end = toks[i].start, toks[j].end
+        if unit == "분" and j + 2 < n and toks[j + 1].form == "의" and toks[j + 2].tag == "SN":
+            # "재적의원 3분의 2": a share, not three minutes
+            spans.append(Span(SHARE, start, toks[j + 2].end))
+            continue
         if unit in _MONEY or unit in _PERCENT:
             # "10조 엔(약 93조원)": the bracketed conversion belongs to the amount
             if j + 1 < n and toks[j + 1].form == "(":
@@ -192,6 +199,10 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(COUNT, start, toks[j].end))
         if unit in _PERCENT:
             spans.append(Span(COUNT, start, toks[j].end))
+    for i in range(n - 2):
+        if toks[i].form == "제" and toks[i + 1].tag == "SN" and toks[i + 2].form in ("조", "항", "호"):
+            # "제14조": an article of a statute (no count: _number_groups skips it), for "몇 조야?"
+            spans.append(Span(ARTICLE, toks[i].start, toks[i + 2].end))
     for i, t in enumerate(toks):
         if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in ("말", "초", "분기", "당시"):
             e = toks[i + 1].end if i + 1 < n and toks[i + 1].form in _DATE_WORDS else t.end
@@ -279,7 +290,7 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트)")
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|조)")
 
 
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"})
@@ -321,15 +332,16 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
         return []
     kinds = {qtype}
     if qtype == COUNT:
-        kinds.add(AMOUNT)
+        kinds |= {AMOUNT, SHARE, ARTICLE}
     if qtype == AMOUNT:
-        kinds.add(COUNT)
+        kinds |= {COUNT, SHARE}
     if qtype == PLACE:
         kinds.add(NAME)
     names = _question_names(question)
     unit = question_unit(question)
     out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
-           and (unit is None or any(u in text[s.start:s.end] for u in unit))]
+           and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
+           and (s.kind != ARTICLE or "조" in (unit or ()))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]

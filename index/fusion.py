@@ -20,7 +20,10 @@ loss, so they rank; they are not probabilities.
 
 Verdict. ``P(answerable) = sigmoid(v · z + b)`` over the best candidate's score, its
 margin over the runner-up, its dense, coverage and shape features, the share of the
-question's idf mass the corpus has never seen, and whether the question is not Korean.
+question's idf mass the corpus has never seen, whether the question is not Korean, and
+whether it asks for a number (a date, a duration, an amount, a count) that the best
+sentence does not hold: "부산의 인구는 몇 명인가?" is not answered by "인구가 두 번째로 많은
+도시이다".
 (Whether the question asks for a shape at all was left out: it judges the wording,
 not the evidence, and cross-validated the same.) Trained on answerable questions against unanswerable ones
 and against answerable ones asked of an index without their article. ``answered``
@@ -46,7 +49,11 @@ import numpy as np
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
 RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
-VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean")
+VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean",
+                    "number_missing")
+# Shapes made of a number: their detection is reliable, so a best sentence without one
+# says more than a best sentence without a name does ("number_missing").
+NUMBER_SHAPES = ("date", "duration", "amount", "count")
 MODEL_FILE = Path(__file__).with_name("fusion_model.json")
 COLUMN = {name: i for i, name in enumerate(RANK_FEATURES)}  # a rank feature's column
 
@@ -112,11 +119,13 @@ class FusionModel:
 
 
 def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen: float,
-                     korean: bool) -> np.ndarray:
+                     korean: bool, qtype: str | None = None) -> np.ndarray:
     """The verdict's input for the best candidate ``top``: VERDICT_FEATURES, in order."""
     rest = np.delete(scores, top)
     margin = float(scores[top] - rest.max()) if len(rest) else 1.0
-    own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean)}
+    missing = qtype in NUMBER_SHAPES and features[top, COLUMN["shape_no"]] > 0
+    own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean),
+           "number_missing": float(missing)}
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 

@@ -171,3 +171,13 @@ def test_a_place_suffix_needs_a_name_before_it(sentence, place):
 ])
 def test_a_name_without_a_title_is_a_person(sentence, people):
     assert [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON] == people
+
+
+def test_a_share_is_no_duration_and_an_article_answers_how_many_articles():
+    text = "③의원을 제명하려면 국회재적의원 3분의 2 이상의 찬성이 있어야 한다."
+    a, b = answers.best_span("국회의원을 제명하려면 몇 명이 찬성해야 해?", text)
+    assert text[a:b] == "3분의 2"
+    assert not answers.has_answer_shape("회담은 몇 분 동안 했어?", text)  # not three minutes
+    text = "제14조 모든 국민은 거주·이전의 자유를 가진다."
+    a, b = answers.best_span("거주 이전의 자유는 헌법 몇 조야?", text)
+    assert text[a:b] == "제14조"

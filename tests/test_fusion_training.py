@@ -69,3 +69,13 @@ def test_the_ranker_learns_a_rare_kind_of_text_as_much_as_a_common_one():
         items.append(it)
     w = T.fit_ranker(items)
     assert 0.85 < w[0] / w[1] < 1.15  # unweighted: 0.78
+
+
+def test_the_verdict_sees_a_missing_number_only_for_number_questions():
+    feats = np.zeros((2, N_FEATURES))
+    feats[0, fusion.COLUMN["shape_no"]] = 1.0
+    scores = np.array([1.0, 0.0])
+    at = fusion.VERDICT_FEATURES.index("number_missing")
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True, "count")[at] == 1.0
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True, "person")[at] == 0.0  # names are found less surely
+    assert fusion.verdict_features(scores, feats, 1, 0.0, True, "count")[at] == 0.0  # the best sentence holds one

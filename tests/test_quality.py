@@ -104,3 +104,10 @@ def test_nonsense_is_refused(real_seed_index, question):
                                       "비트코인 반감기는 언제야?"])
 def test_questions_about_what_the_corpus_lacks_are_refused(real_seed_index, question):
     assert not real_seed_index.search(question, k=5).answered
+
+
+@pytest.mark.parametrize("question", ["리벨리온의 직원 수는 몇 명이야?", "업스테이지 일본 법인의 직원 수는 몇 명이야?"])
+def test_a_number_the_articles_do_not_give_is_refused(real_seed_index, question):
+    # the articles are about these companies, but no sentence gives the number asked for
+    res = real_seed_index.search(question, k=5)
+    assert not res.answered, (res.best_score, [h.text for h in res.hits[:2]])
