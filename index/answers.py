@@ -63,8 +63,9 @@ _UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS
 _CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
 _CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
 _QUOTE_OPEN = "‘“'\"「『《〈<"
-_LATIN_GLOSS = re.compile(r"[A-Za-z0-9 .,&'\-]+\)")
 _QUOTE_CLOSE = "’”'\"」』》〉>"
+# A bracket that only glosses a term in Latin letters: "인공지능(AI)", "고대역폭 메모리(HBM)".
+_LATIN_GLOSS = re.compile(r"[A-Za-z0-9 .,&'\-]+\)")
 
 
 @dataclass(frozen=True)
