@@ -52,6 +52,8 @@ _INSTITUTION_END = set("대청부처관단회소국시도군구동읍면역항�
 _BEFORE_NAME = {"소설가", "작가", "시인", "화가", "가수", "배우", "감독", "장군", "왕", "왕비", "황제", "국왕", "아들",
                 "딸", "맏아들", "아버지", "어머니", "아내", "남편", "형", "동생", "선수", "학자", "교수", "박사", "기자",
                 "목사", "스님", "신부", "의사", "변호사", "후보", "씨"}
+# Nouns whose complement is a name: "이름은 이도이며", "시호는 충무공이다".
+_NAMING = {"이름", "본명", "명칭", "시호", "아호", "호", "별명", "애칭", "법명", "약칭", "국호", "상호"}
 # Office holders that answer "누가 …하나?" in law and policy texts.
 _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대법원장", "대법원", "법원", "헌법재판소",
           "국무위원", "감사원", "국가", "법관", "국민", "위원장", "의장", "중앙선거관리위원회", "선거관리위원회",
@@ -85,7 +87,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (AMOUNT, re.compile(r"얼마|금액|액수|규모는|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
-    (NAME, re.compile(r"이름|명칭|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)|"
+    (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)|"
                       r"\bwhich (company|firm|project)\b|\bwhat is the name\b", re.I)),
 )
 
@@ -266,6 +268,14 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
         if (t.form in _CAUSE_NOUNS and t.tag in ("NNB", "NNG")) or (t.form in _CAUSE_ENDINGS and t.tag in ("EC", "EF")) \
                 or (t.form == "위하" and t.tag == "VV"):
             spans.append(Span(REASON, t.start, t.end))
+    # what a naming noun names: "이름은 이도이며", "시호는 충무공이다", "본명은 김철수이다"
+    for i in range(n - 2):
+        if toks[i].form in _NAMING and toks[i].tag == "NNG" and toks[i + 1].tag in ("JX", "JKS"):
+            k = i + 2
+            while k < n and k - i <= 5 and toks[k].tag in ("NNP", "NNG", "MM", "SL", "SN"):
+                k += 1
+            if k > i + 2 and k < n and toks[k].tag == "VCP":
+                spans.append(Span(NAME, toks[i + 2].start, toks[k - 1].end))
     # quoted names: ‘스타게이트’, '알리(Alli)'
     for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
                          text):

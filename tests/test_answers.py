@@ -181,3 +181,12 @@ def test_a_share_is_no_duration_and_an_article_answers_how_many_articles():
     text = "제14조 모든 국민은 거주·이전의 자유를 가진다."
     a, b = answers.best_span("거주 이전의 자유는 헌법 몇 조야?", text)
     assert text[a:b] == "제14조"
+
+
+@pytest.mark.parametrize("question, sentence, name", [
+    ("세종의 이름은 무엇인가?", "이름은 이도이며, 태종과 원경왕후 사이에서 태어났다.", "이도"),  # not 태종
+    ("이순신의 시호는?", "그의 시호는 충무공이다.", "충무공"),
+])
+def test_a_naming_noun_names_its_complement(question, sentence, name):
+    a, b = answers.best_span(question, sentence)
+    assert sentence[a:b] == name
