@@ -370,14 +370,18 @@ _LIST_GAP = re.compile(r"\s*(\([^()]{0,40}\))?\s*([,·、/]|와|과|및|▲|,\s*
 def _lists(text: str, spans: list[Span]) -> list[tuple[int, int]]:
     """Runs of two or more phrases listed one after the other, as (start, end) in ``text``."""
     runs: list[tuple[int, int]] = []
-    first = None
-    spans = sorted(spans, key=lambda s: (s.start, s.end))
-    for a, b in pairwise(spans):
-        if a.end <= b.start and _LIST_GAP.fullmatch(text, a.end, b.start):
-            first = a.start if first is None else first
-            runs = [r for r in runs if r[0] != first] + [(first, b.end)]
-        elif not (b.start < a.end):  # an overlapping phrase ("일본 도쿄" / "도쿄") does not break a run
-            first = None
+    extending = False
+    for a, b in pairwise(sorted(spans, key=lambda s: (s.start, s.end))):
+        if b.start < a.end:  # an overlapping phrase ("일본 도쿄" / "도쿄") does not break a run
+            continue
+        if _LIST_GAP.fullmatch(text, a.end, b.start):
+            if extending:
+                runs[-1] = (runs[-1][0], b.end)
+            else:
+                runs.append((a.start, b.end))
+            extending = True
+        else:
+            extending = False
     return runs
 
 

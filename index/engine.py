@@ -508,15 +508,18 @@ class SentenceIndex:
             index = np.asarray([sentences[j].index for j in members])
             first = seg.doc_rows[[self._locate[sentences[j].doc_id][1] for j in members]]
             rows = first + index
-            lengths = seg.postings.row_lengths(rows)
+            lengths = seg.lengths[rows]
             kind = seg.table[:, _KIND]
             has_title = (index > 0) & (kind[first] == _TITLE)
             has_prev = (index > 0) & (kind[rows - 1] == _BODY)
+            # each term's postings are searched once, for the sentences, their titles and
+            # the sentences before them together
+            probe, m = np.concatenate([rows, first, rows - 1]), len(rows)
             for t, count in terms.items():
-                tf = seg.postings.tf(t, rows)
+                tf, in_title, in_prev = np.split(seg.postings.tf(t, probe), [m, 2 * m])
                 bm25[js] += count * bm25_part(idf[t], tf, lengths, stats)
-                with_title = (tf > 0) | (has_title & seg.postings.contains(t, first))
-                in_context = with_title | (has_prev & seg.postings.contains(t, rows - 1))
+                with_title = (tf > 0) | (has_title & (in_title > 0))
+                in_context = with_title | (has_prev & (in_prev > 0))
                 title_cov[js] += idf[t] * count * with_title
                 ctx_cov[js] += idf[t] * count * in_context
         return tuple(np.minimum(1.0, x / mass) for x in (bm25, title_cov, ctx_cov))  # type: ignore[return-value]

@@ -50,9 +50,6 @@ class Postings:
     def lengths(self) -> np.ndarray:
         return np.diff(self.fwd_ptr).astype(np.float32)
 
-    def term_id(self, term: str) -> int | None:
-        return self._term_id.get(term)
-
     def df(self, term: str) -> int:
         tid = self._term_id.get(term)
         return 0 if tid is None else int(self.post_ptr[tid + 1] - self.post_ptr[tid])
