@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .answers import AMOUNT, COUNT, DATE, DURATION
+
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
 RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
@@ -53,7 +55,7 @@ VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context
                     "number_missing")
 # Shapes made of a number: their detection is reliable, so a best sentence without one
 # says more than a best sentence without a name does ("number_missing").
-NUMBER_SHAPES = ("date", "duration", "amount", "count")
+NUMBER_SHAPES = (DATE, DURATION, AMOUNT, COUNT)
 MODEL_FILE = Path(__file__).with_name("fusion_model.json")
 COLUMN = {name: i for i, name in enumerate(RANK_FEATURES)}  # a rank feature's column
 
