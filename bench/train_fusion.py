@@ -65,16 +65,18 @@ def _index(seeds: Path, data_dir: Path):
 def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = frozenset()) -> list[Item]:
     from index import fusion
     from index.backend import LOCAL
+    from index.evaluate import article_of
     from index.text import squash
 
     texts = {d: squash(index.documents[d].text) for d in index.documents}
     out = []
     for q in questions:
         keys = [squash(k) for k in q.get("keys", [])]
-        gold = q.get("doc") or next((d for d, t in texts.items() if any(k in t for k in keys)), None)
+        alone = article_of(texts, keys)  # the one article holding the key, if only one does
+        gold = q.get("doc") or alone or next((d for d, t in texts.items() if any(k in t for k in keys)), None)
         runs = [("answerable" if keys else "unanswerable", index)]
-        if keys and gold and not any(k in t for d, t in texts.items() if d != gold for k in keys):
-            runs.append(("absent", index.with_changes(delete=[gold])))
+        if alone is not None:
+            runs.append(("absent", index.with_changes(delete=[alone])))
         for kind, snap in runs:
             query = snap.query(q["q"])
             cands = LOCAL.candidates(snap, query, 50, None)

@@ -166,8 +166,11 @@ def cmd_eval(args) -> int:
 
     questions = load_questions(Path(args.qa))
     settings = _settings(args)
+    if args.absent and settings.backend != "faiss":
+        raise InputError(f"--absent asks the local index without each article; it cannot with the "
+                         f"{settings.backend} backend: set NEWSQA_BACKEND=faiss")
     index = _open(settings)
-    report = evaluate(_searcher(settings, index), questions)
+    report = evaluate(_searcher(settings, index), questions, absent=args.absent)
     print(f"question file: {args.qa} (backend: {settings.backend})")
     print("\n".join(report.lines()))
     return 0
@@ -212,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("eval", help="R@1, R@5, MRR@10 and unanswerable handling on a question file")
     common(p)
     p.add_argument("--qa", required=True, help="JSON-lines question file")
+    p.add_argument("--absent", action="store_true",
+                   help="also ask each answerable question of the index without its article (should be refused)")
     p.set_defaults(func=cmd_eval)
 
     args = parser.parse_args(argv)

@@ -2,6 +2,10 @@
 
 A returned sentence is a hit when, with all whitespace removed from both, its
 text contains one of the question's keys.
+
+``absent``: each answerable question is also asked of the index without its article
+(the one article holding its key; questions whose key two articles hold are skipped).
+Whatever it then cites is wrong, so it should be refused.
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ class Report:
     phrase_in_key: int = 0
     phrase_outside_sentence: int = 0  # must stay 0
     phrases: list[tuple[str, str | None]] = field(default_factory=list)  # (id, phrase) per factoid question
+    # Asked without their article (``absent``): (id, correctly refused).
+    absent: list[tuple[str, bool]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -73,13 +79,27 @@ class Report:
         out.append(f"unanswerable reported as no answer: {ok}/{len(self.unanswerable)}"
                    + "".join(f"\n  {qid}: {'no answer (correct)' if good else 'ANSWERED (wrong)'}"
                              for qid, good in self.unanswerable))
+        if self.absent:
+            ok = sum(1 for _, good in self.absent if good)
+            out.append(f"asked without their article, reported as no answer: {ok}/{len(self.absent)}"
+                       f" = {ok / len(self.absent):.3f}"
+                       + (" (answered: " + ", ".join(q for q, good in self.absent if not good) + ")"
+                          if ok < len(self.absent) else ""))
         if self.misses:
             out.append("not found in top 5: " + ", ".join(self.misses))
         return out
 
 
-def evaluate(index, questions: list[dict], k: int = 10) -> Report:
+def article_of(texts: dict[str, str], keys: list[str]) -> str | None:
+    """The one article whose (squashed) text holds a key; None when none or several do."""
+    holders = [d for d, text in texts.items() if any(_squash(k) in text for k in keys)]
+    return holders[0] if len(holders) == 1 else None
+
+
+def evaluate(index, questions: list[dict], k: int = 10, absent: bool = False) -> Report:
+    """``absent`` needs an index with ``with_changes`` (the local engine, not a Milvus view)."""
     rep = Report()
+    texts = {d: _squash(doc.text) for d, doc in index.documents.items()} if absent else {}
     rr_sum = r1 = r5 = answered = 0
     for q in questions:
         res = index.search(q["q"], k=k)
@@ -101,6 +121,9 @@ def evaluate(index, questions: list[dict], k: int = 10) -> Report:
         answered += res.answered
         if not res.answered:
             rep.unanswered.append(q["id"])
+        gold = article_of(texts, q["keys"]) if absent else None
+        if gold is not None:
+            rep.absent.append((q["id"], not index.with_changes(delete=[gold]).search(q["q"], k=k).answered))
         if question_type(q["q"]) in FACTOID:
             rep.n_factoid += 1
             phrase = None

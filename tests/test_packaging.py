@@ -67,6 +67,15 @@ def test_bad_input_exits_non_zero_with_a_message(capsys):
     assert cli.main([]) == 2
 
 
+def test_eval_absent_needs_the_local_index(tmp_path, capsys, monkeypatch):
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"id": "a", "q": "리벨리온은 어디에 있나?", "keys": ["도쿄"]}\n', encoding="utf-8")
+    monkeypatch.setenv("NEWSQA_BACKEND", "milvus")
+    assert cli.main(["eval", "--qa", str(qa), "--absent", "--data-dir", str(tmp_path / "data")]) == 1
+    assert "NEWSQA_BACKEND=faiss" in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()  # refused before anything was opened or built
+
+
 def test_no_sys_path_manipulation():
     needle = "sys." + "path"
     files = [p for top in ("index", "service", "bench", "tests") for p in (ROOT / top).rglob("*.py")]
