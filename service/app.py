@@ -17,6 +17,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from index.embedder import Embedder
@@ -147,6 +149,57 @@ def _public_errors(errors) -> list[dict]:
              "type": str(e.get("type", "")), "msg": str(e.get("msg", ""))[:300]} for e in errors]
 
 
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+                     ("X-Frame-Options", "DENY"), ("Content-Security-Policy", CSP))
+
+
+class Observe:
+    """Security headers on every response, request metrics and one JSON log line per
+    request, and a JSON 500 for an unhandled error.
+
+    Pure ASGI: Starlette's ``BaseHTTPMiddleware`` (``@app.middleware("http")``) runs the
+    app in a task with memory streams, which cost ~2 ms of a ~9 ms cold ``/ask``."""
+
+    def __init__(self, app: ASGIApp, requests_total: Counter, latency: Histogram):
+        self.app, self.requests_total, self.latency = app, requests_total, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        status = 500
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started, status = True, message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in _SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise
+            await JSONResponse({"detail": "internal error"}, 500)(scope, receive, send_with_headers)
+        finally:
+            # the router puts the matched route into the request's scope
+            route_path = getattr(scope.get("route"), "path", "unmatched")
+            dt = time.perf_counter() - t0
+            self.requests_total.labels(route_path, scope["method"], str(status)).inc()
+            self.latency.labels(route_path).observe(dt)
+            if log.isEnabledFor(logging.INFO):  # the JSON line costs a little on every request
+                client = scope.get("client")
+                log.info(json.dumps({"method": scope["method"], "path": scope["path"], "route": route_path,
+                                     "status": status, "ms": round(dt * 1000, 2),
+                                     "client": client[0] if client else None}))
+
+
 def create_app(settings: Settings | None = None,
                loader: Callable[[], SentenceIndex | Recovery | NewsIndex] | None = None,
                service: ServiceSettings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
@@ -199,28 +252,8 @@ def create_app(settings: Settings | None = None,
         app.add_middleware(CORSMiddleware, allow_origins=service.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"], allow_headers=["Authorization", "Content-Type"])
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):
-        t0 = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception("unhandled error")
-            response = JSONResponse({"detail": "internal error"}, 500)
-        route = request.scope.get("route")
-        route_path = getattr(route, "path", "unmatched")
-        dt = time.perf_counter() - t0
-        requests_total.labels(route_path, request.method, str(response.status_code)).inc()
-        latency.labels(route_path).observe(dt)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        if log.isEnabledFor(logging.INFO):  # the JSON line costs a little on every request
-            log.info(json.dumps({"method": request.method, "path": request.url.path, "route": route_path,
-                                 "status": response.status_code, "ms": round(dt * 1000, 2),
-                                 "client": request.client.host if request.client else None}))
-        return response
+    # Outermost, so it also sees the guard's 413s and 401s.
+    app.add_middleware(Observe, requests_total=requests_total, latency=latency)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):

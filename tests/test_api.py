@@ -169,6 +169,25 @@ def test_health_ready_metrics(client):
     assert "newsqa_index_sentences" in text and "newsqa_index_sentences 0.0" not in text
 
 
+def test_an_unhandled_error_is_a_json_500_and_the_service_keeps_serving(tmp_path, fake_index, monkeypatch):
+    with _client(tmp_path, fake_index) as c:
+        _wait_ready(c)
+        real = fake_index.search
+        monkeypatch.setattr(fake_index, "search", lambda *a, **kw: 1 / 0)
+        with TestClient(c.app, raise_server_exceptions=False) as raw:
+            r = raw.post("/ask", json={"question": "일본"})
+            assert r.status_code == 500 and r.json() == {"detail": "internal error"}
+            assert r.headers["x-content-type-options"] == "nosniff" and "content-security-policy" in r.headers
+            monkeypatch.setattr(fake_index, "search", real)
+            assert raw.post("/ask", json={"question": "일본"}).status_code == 200
+            assert 'newsqa_requests_total{method="POST",route="/ask",status="500"} 1.0' in raw.get("/metrics").text
+
+
+def test_every_response_carries_the_security_headers(client):
+    for r in (client.get("/healthz"), client.get("/nope"), client.post("/ask", json={})):
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["referrer-policy"] == "no-referrer", r.url
+
+
 def test_readyz_is_503_until_loaded(tmp_path, fake_index):
     import threading
 
