@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
@@ -271,9 +272,14 @@ def create_app(settings: Settings | None = None,
     async def seed_conflict(request: Request, exc: SeedConflictError):
         return JSONResponse({"detail": str(exc)}, 409)
 
-    NewsDep = Annotated[NewsIndex, Depends(holder.require)]
+    # The dependencies do no I/O and return at once: as coroutines they run on the event
+    # loop, where a plain function would cost a trip to the thread pool each.
+    async def require_news() -> NewsIndex:
+        return holder.require()
 
-    def current_index(news: NewsDep) -> SentenceIndex:
+    NewsDep = Annotated[NewsIndex, Depends(require_news)]
+
+    async def current_index(news: NewsDep) -> SentenceIndex:
         return news.index  # one snapshot for the whole request
 
     IndexDep = Annotated[SentenceIndex, Depends(current_index)]
@@ -302,17 +308,20 @@ def create_app(settings: Settings | None = None,
     @app.post("/ask", response_model=AskResponse, summary="질문하기",
               responses={422: {"description": "잘못된 입력"}, 429: {"description": "요청이 너무 많음"},
                          503: {"description": "인덱스 로딩 중"}})
-    def ask(body: AskRequest, request: Request, index: IndexDep) -> AskResponse:
+    async def ask(body: AskRequest, request: Request, index: IndexDep) -> AskResponse:
+        # Only the search (CPU: the encoder, Kiwi, the ranking) goes to the thread pool; the
+        # rate limit and the response are built on the event loop. A plain function would
+        # also send FastAPI's check of the response there: two trips a question instead of one.
         wait = limiter.take(client_of(request.scope))
         if wait:
             raise HTTPException(429, "too many questions: slow down and retry later",
                                 headers={"Retry-After": str(max(1, math.ceil(wait)))})
         t0 = time.perf_counter()
         try:
-            res = index.search(body.question, k=body.top_k, history=body.history,
-                               threshold=settings.answer_threshold,
-                               filters=Filters(body.published_from, body.published_to,
-                                               tuple(body.sources), tuple(body.doc_ids)))
+            res = await run_in_threadpool(index.search, body.question, k=body.top_k, history=body.history,
+                                          threshold=settings.answer_threshold,
+                                          filters=Filters(body.published_from, body.published_to,
+                                                          tuple(body.sources), tuple(body.doc_ids)))
         except InvalidQueryError as e:
             raise HTTPException(422, str(e)) from e
         return AskResponse(
