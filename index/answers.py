@@ -263,10 +263,13 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 k -= 1
             if toks[i - 1].end - toks[k].start >= 2:
                 spans.append(Span(NAME, toks[k].start, toks[i - 1].end))
-    # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여"
-    for t in toks:
+    # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여", and
+    # the news reporter's "~라는 기대에서다", "이런 이유에서다" (a noun + 에서 + 이다: out of, because of)
+    for i, t in enumerate(toks):
         if (t.form in _CAUSE_NOUNS and t.tag in ("NNB", "NNG")) or (t.form in _CAUSE_ENDINGS and t.tag in ("EC", "EF")) \
-                or (t.form == "위하" and t.tag == "VV"):
+                or (t.form == "위하" and t.tag == "VV") \
+                or (t.form == "에서" and t.tag == "JKB" and i and toks[i - 1].tag.startswith("NN") and i + 2 < n
+                    and toks[i + 1].tag == "VCP" and toks[i + 2].tag == "EF"):
             spans.append(Span(REASON, t.start, t.end))
     # what a naming noun names: "이름은 이도이며", "시호는 충무공이다", "본명은 김철수이다"
     for i in range(n - 2):

@@ -14,7 +14,9 @@ Ranker. Each candidate sentence gets ``score = w · x`` over
   cov_title     the share covered by the sentence and its article's title together;
   cov_context   ... by the sentence, the title and the sentence before it: a news
                 sentence often leaves its subject to the headline or the sentence
-                before ("이 회사는 지난 3월 ...").
+                before ("이 회사는 지난 3월 ...");
+  heading       the sentence is a sub-heading: short summary lines ("정부도 직간접 지원 등
+                위기대응 나서") echo a question's words without the fact it asks for.
 The weights are fitted with a listwise (softmax over the candidates of a question)
 loss, so they rank; they are not probabilities.
 
@@ -50,7 +52,7 @@ from .answers import AMOUNT, COUNT, DATE, DURATION
 
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
-RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context")
+RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context", "heading")
 VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean",
                     "number_missing")
 # Shapes made of a number: their detection is reliable, so a best sentence without one

@@ -66,7 +66,10 @@ def test_a_date_is_not_a_duration(sentence, durations):
     ("대기업은 스스로 자금력이 있으므로 자력으로 해낼 수 있다.", True),
     ("입증의 부담을 안기 때문에 민사소송으로 구제받기 어렵다.", True),
     ("SK하이닉스가 앞선 것은 오직 메모리에 집중한 까닭이다.", True),
+    ("기업용 AI 솔루션 사업을 확장할 수 있을 것이라는 기대에서다.", True),
+    ("미국 빅테크가 일본 투자를 공언하는 것도 이런 이유에서다.", True),
     ("일본은 스탠포드 대학교 HAI 지수에서 36개국 중 9위로 평가됐다.", False),
+    ("정상회담은 일본 도쿄에서 열렸다.", False),
 ])
 def test_a_why_question_asks_for_a_cause(sentence, gives_reason):
     question = "일본이 HAI 지수에서 낮게 평가된 이유는?"
