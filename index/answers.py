@@ -310,6 +310,12 @@ _UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"})
 
 
+# A rate is answered by a percentage, not by the amount it is a rate of: "수익률은 얼마야?" is not
+# answered by "100억 엔 규모의 벤처펀드".
+_RATE_WORD = re.compile(r"(수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|"
+                        r"취업|합격|경쟁|세)[률율]|비율|비중|금리|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
+
+
 @lru_cache(maxsize=4096)
 def question_unit(question: str) -> frozenset[str] | None:
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인)."""
@@ -353,6 +359,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
         kinds.add(NAME)
     names = _question_names(question)
     unit = question_unit(question)
+    if unit is None and qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question):
+        unit = frozenset(_PERCENT)
     out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
            and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
            and (s.kind != ARTICLE or "조" in (unit or ()))]

@@ -193,3 +193,13 @@ def test_a_share_is_no_duration_and_an_article_answers_how_many_articles():
 def test_a_naming_noun_names_its_complement(question, sentence, name):
     a, b = answers.best_span(question, sentence)
     assert sentence[a:b] == name
+
+
+@pytest.mark.parametrize("question,sentence,shaped", [
+    ("소니 벤처펀드의 수익률은 얼마야?", "소니는 2016년 약 100억 엔 규모의 벤처펀드를 조성했다.", False),
+    ("일본 AI 시장 성장률은 얼마야?", "일본 AI 시장 규모는 매년 23.2%씩 성장해 2027년에 1조 엔에 이른다.", True),
+    ("일본 AI 시장 규모는 얼마야?", "일본 AI 시장 규모는 2027년에 약 1조1천35억 엔에 도달할 것이다.", True),
+    ("성장률이 가장 높았던 해는 언제야?", "2021년에 가장 높았다.", True),  # a date question keeps its shape
+])
+def test_a_rate_asks_for_a_percentage(question, sentence, shaped):
+    assert answers.has_answer_shape(question, sentence) is shaped
