@@ -317,11 +317,12 @@ _RATE_WORD = re.compile(r"(수익|성장|점유|증가|감소|상승|하락|인�
 
 
 @lru_cache(maxsize=4096)
-def question_unit(question: str) -> frozenset[str] | None:
-    """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인)."""
+def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | None:
+    """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount
+    or a count of a rate ("수익률은 얼마야?"), a percentage; None: any."""
     m = _UNIT_AFTER_MYEOT.search(question)
     if not m:
-        return None
+        return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
 
@@ -358,9 +359,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
     if qtype == PLACE:
         kinds.add(NAME)
     names = _question_names(question)
-    unit = question_unit(question)
-    if unit is None and qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question):
-        unit = frozenset(_PERCENT)
+    unit = question_unit(question, qtype)
     out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
            and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
            and (s.kind != ARTICLE or "조" in (unit or ()))]
