@@ -30,13 +30,14 @@ _MONEY = {"원", "달러", "엔", "유로", "위안", "파운드", "달러화", 
 _PERCENT = {"%", "퍼센트", "포인트", "％"}
 _DATE_UNITS = {"년", "월", "일", "분기", "년대", "년도", "세기"}
 _TIME_UNITS = {"분", "초", "시간", "개월", "주", "주일", "일", "년", "달", "시"}
-_COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대", "건", "척", "세", "살", "차", "회", "번",
+_COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대", "건", "척", "세", "살", "차", "회", "번", "차례",
              "국", "종", "가지", "층", "편", "석", "표", "부"}
 # Words that make a date phrase without a number, or extend one ("지난 3월", "내년 상반기").
 _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달", "다음달", "금년", "상반기", "하반기",
                "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시",
                "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일"}
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
+_RELATIVE = {"전", "후", "뒤", "만"}  # "3년 전", "2주 후", "1년 만에"
 # Title nouns that follow a person's name ("박성현 리벨리온 대표").
 _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장관", "수석", "실장", "의원", "사장", "부회장",
            "위원장", "원장", "이사", "이사장", "창업자", "연구원", "소장", "센터장", "단장", "총장", "청장",
@@ -123,13 +124,15 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
     out = []
     i, n = 0, len(toks)
     while i < n:
-        if toks[i].tag != "SN" or (i and toks[i - 1].form == "제"):  # "제70조" is an article number
+        if not _is_number(toks[i]) or (i and toks[i - 1].form == "제"):  # "제70조" is an article number
             i += 1
             continue
         j = i
         while j + 1 < n and (toks[j + 1].tag in ("SN", "NR") or (toks[j + 1].form in (",", ".", "~") and
                                                                     j + 2 < n and toks[j + 2].tag == "SN")):
             j += 1
+        if j + 2 < n and toks[j + 1].tag == "XSN" and toks[j + 1].form in _ABOUT:
+            j += 1  # "10여 년", "십여 년", "100여 명": about ten years
         unit, utag = "", ""
         if j + 1 < n and (toks[j + 1].tag == "NNB" or toks[j + 1].form in _UNITS):
             unit, utag = toks[j + 1].form, toks[j + 1].tag
@@ -137,6 +140,16 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
         out.append((i, j, unit, utag))
         i = j + 1
     return out
+
+
+# Korean numerals written in letters: Sino-Korean ("십", "백"; Kiwi tags them NR) and the
+# native determiners before a counter ("두 달", "세 차례", "한 시간").
+_NATIVE = {"한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "스무"}
+_ABOUT = {"여", "가량", "남짓", "쯤", "께"}
+
+
+def _is_number(t: Token) -> bool:
+    return t.tag in ("SN", "NR") or (t.tag == "MM" and t.form in _NATIVE)
 
 
 # What follows "N일" when it counts days ("3일간", "20일을 경과", "15일 이내") rather
@@ -198,6 +211,9 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             if unit in _TIME_UNITS and not _time_point(toks, i, j, k, s0 != start):
                 e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
                 spans.append(Span(DURATION, start, e1))
+                if k + 1 < n and toks[k + 1].form in _RELATIVE and toks[k + 1].tag.startswith("NN"):
+                    # "십여 년 전부터", "2주 후": a point in time counted from now
+                    spans.append(Span(DATE, start, toks[k + 1].end))
         if unit in _COUNTERS or (unit and unit not in _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS):
             spans.append(Span(COUNT, start, toks[j].end))
         if unit in _PERCENT:
@@ -307,7 +323,8 @@ def _question_forms(question: str) -> frozenset[str]:
 _UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|조)")
 
 
-_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"})
+_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"},
+              {"번", "회", "차례"}, {"개월", "달"})
 
 
 # A rate is answered by a percentage, not by the amount it is a rate of: "수익률은 얼마야?" is not
@@ -431,7 +448,9 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
         # mean distance to each question word the sentence repeats
         gaps = [min(max(0, a - s.end, s.start - b) for a, b in occ) for occ in anchors]
         # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
-        vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and not any(c.isdigit() for c in text[s.start:s.end])
+        # and an absolute one than one counted from now ("10여 년 전")
+        vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and (not any(c.isdigit() for c in text[s.start:s.end])
+                                                              or (s.kind == DATE and text[s.end - 1] in _RELATIVE))
         aside = text.rfind("(", 0, s.start) > text.rfind(")", 0, s.start)  # "(현지시간 25일)"
         # A time phrase precedes the predicate it dates ("내년 상반기 코스닥 상장을 추진"):
         # the nearest of the question's common nouns after it.

@@ -203,3 +203,29 @@ def test_a_naming_noun_names_its_complement(question, sentence, name):
 ])
 def test_a_rate_asks_for_a_percentage(question, sentence, shaped):
     assert answers.has_answer_shape(question, sentence) is shaped
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # numbers in letters: native ("세 차례", "열 명", "두 달") and Sino-Korean ("십여 년")
+    ("회담은 몇 차례 열렸나?", "양국 정상은 올해 세 차례 회담했다.", "세 차례"),
+    ("몇 명이 숨졌어?", "이 사고로 열 명이 숨졌다.", "열 명"),
+    ("공사는 얼마 동안 걸렸어?", "공사는 두 달 만에 끝났다.", "두 달"),
+    ("행사는 몇 시간 동안 이어졌어?", "행사는 세 시간 동안 이어졌다.", "세 시간 동안"),
+    # "about N": "100여 명", "20여 개국"
+    ("직원은 몇 명이야?", "현지 법인에는 직원 100여 명이 일한다.", "100여 명"),
+    ("몇 개국이 참여했어?", "이번 회의에는 20여 개국이 참여했다.", "20여 개국"),
+    # a point counted from now answers "언제"
+    ("일본계 자본은 언제부터 투자해 왔어?", "일본계 자본은 십여 년 전부터 글로벌 AI 스타트업에 투자해 왔다.", "십여 년 전"),
+    # "몇 번" is answered by "1회"
+    ("국회 정기회는 일 년에 몇 번 열려?", "국회의 정기회는 법률이 정하는 바에 의하여 매년 1회 집회된다.", "1회"),
+    # a dated phrase is preferred to one counted from now
+    ("입주는 언제 시작돼?", "내년부터 입주를 시작하는데, 이는 약 10여 년 전부터 구상된 계획이다.", "내년"),
+])
+def test_numbers_in_letters_and_about(question, sentence, phrase):
+    span = answers.best_span(question, sentence)
+    assert span is not None and sentence[span[0]:span[1]] == phrase
+
+
+def test_one_in_a_phrase_is_no_count():
+    # "한 관계자" is "an official", not a count of one
+    assert not answers.has_answer_shape("몇 명이 참석했어?", "업계의 한 관계자는 참석이 늘었다고 말했다.")
