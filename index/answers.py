@@ -38,6 +38,7 @@ _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달",
                "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일"}
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
 _RELATIVE = {"전", "후", "뒤", "만"}  # "3년 전", "2주 후", "1년 만에"
+_WITHIN = {"이내", "내", "안"}  # "60일 이내에"
 # Title nouns that follow a person's name ("박성현 리벨리온 대표").
 _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장관", "수석", "실장", "의원", "사장", "부회장",
            "위원장", "원장", "이사", "이사장", "창업자", "연구원", "소장", "센터장", "단장", "총장", "청장",
@@ -211,8 +212,9 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             if unit in _TIME_UNITS and not _time_point(toks, i, j, k, s0 != start):
                 e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
                 spans.append(Span(DURATION, start, e1))
-                if k + 1 < n and toks[k + 1].form in _RELATIVE and toks[k + 1].tag.startswith("NN"):
-                    # "십여 년 전부터", "2주 후": a point in time counted from now
+                if k + 1 < n and toks[k + 1].form in _RELATIVE | _WITHIN and toks[k + 1].tag.startswith("NN"):
+                    # "십여 년 전부터", "2주 후": a point in time counted from now; "60일 이내에",
+                    # "15일 안에": a deadline, which answers "언제까지"
                     spans.append(Span(DATE, start, toks[k + 1].end))
         if unit in _COUNTERS or (unit and unit not in _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS):
             spans.append(Span(COUNT, start, toks[j].end))
@@ -450,7 +452,7 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
         # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
         # and an absolute one than one counted from now ("10여 년 전")
         vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and (not any(c.isdigit() for c in text[s.start:s.end])
-                                                              or (s.kind == DATE and text[s.end - 1] in _RELATIVE))
+                                                              or (s.kind == DATE and text[s.end - 1] in _RELATIVE | _WITHIN))
         aside = text.rfind("(", 0, s.start) > text.rfind(")", 0, s.start)  # "(현지시간 25일)"
         # A time phrase precedes the predicate it dates ("내년 상반기 코스닥 상장을 추진"):
         # the nearest of the question's common nouns after it.

@@ -216,6 +216,8 @@ def test_a_rate_asks_for_a_percentage(question, sentence, shaped):
     ("몇 개국이 참여했어?", "이번 회의에는 20여 개국이 참여했다.", "20여 개국"),
     # a point counted from now answers "언제"
     ("일본계 자본은 언제부터 투자해 왔어?", "일본계 자본은 십여 년 전부터 글로벌 AI 스타트업에 투자해 왔다.", "십여 년 전"),
+    # a deadline: "60일 이내"
+    ("국회는 개정안을 언제까지 의결해야 해?", "국회는 개정안이 공고된 날로부터 60일 이내에 의결하여야 한다.", "60일 이내"),
     # "몇 번" is answered by "1회"
     ("국회 정기회는 일 년에 몇 번 열려?", "국회의 정기회는 법률이 정하는 바에 의하여 매년 1회 집회된다.", "1회"),
     # a dated phrase is preferred to one counted from now
