@@ -89,7 +89,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (AMOUNT, re.compile(r"얼마|금액|액수|규모는|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
-    (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)|"
+    (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로))|"
                       r"\bwhich (company|firm|project)\b|\bwhat is the name\b", re.I)),
 )
 
@@ -365,6 +365,13 @@ def _question_names(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+@lru_cache(maxsize=4096)
+def _question_nouns(question: str) -> frozenset[str]:
+    """The question's common nouns: Kiwi tags a name it does not know as one ("리벨리온은 어떤
+    회사로 꼽혀?"), and a name the question states is not its answer."""
+    return frozenset(t.form for t in tokens(question) if t.tag == "NNG" and len(t.form) >= 2)
+
+
 def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Span]:
     """Phrases of ``text`` with the shape ``question`` asks for, minus those the question itself names."""
     qtype = question_type(question) if qtype is None else qtype
@@ -378,8 +385,10 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
     if qtype == PLACE:
         kinds.add(NAME)
     names = _question_names(question)
+    nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
     out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
+           and not (s.kind in (NAME, PLACE, PERSON) and re.sub(r"\s+", "", text[s.start:s.end]) in nouns)
            and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
            and (s.kind != ARTICLE or "조" in (unit or ()))]
     # keep the longest phrase: "내년 상반기", not "상반기"
@@ -423,6 +432,21 @@ def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool
     return bool(_lists(text, spans))
 
 
+# Particles that a question word and its answer share ("어디로" ... "일본으로", "누구와" ... "대통령과").
+_PARTICLE_CLASS = {"으로": "로", "로": "로", "에서": "에서", "에": "에", "에게": "에게", "한테": "에게",
+                   "께": "에게", "와": "와", "과": "와", "랑": "와", "이랑": "와", "하고": "와"}
+
+
+@lru_cache(maxsize=4096)
+def _asked_particle(question: str) -> str | None:
+    """The particle on the question word ("어디로" -> 로, "누구와" -> 와), if one of _PARTICLE_CLASS."""
+    toks = tokens(question)
+    for i, t in enumerate(toks[:-1]):
+        if t.form in ("어디", "누구") and t.tag == "NP" and toks[i + 1].tag.startswith("J"):
+            return _PARTICLE_CLASS.get(toks[i + 1].form)
+    return None
+
+
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
     """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
 
@@ -443,8 +467,21 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
     actions = [a for a in actions if a]
 
+    wanted = _asked_particle(question)
+    toks = tokens(text) if wanted else ()
+
+    def particle_of(s: Span) -> str | None:
+        """The particle closing the phrase, past the nouns of its title chain ("트럼프 미국 대통령과")."""
+        for t in toks:
+            if t.start < s.end or t.tag.startswith("NN") or t.tag in ("SL", "SN", "SS", "SW"):
+                continue
+            return _PARTICLE_CLASS.get(t.form) if t.tag.startswith("J") else None
+        return None
+
     def cost(s: Span) -> tuple:
         primary = 0 if s.kind == qtype else 1
+        # "어디로 옮겼어?" is answered by the place with 로: "미국에 있던 본사를 일본으로"
+        mismatch = bool(wanted) and particle_of(s) != wanted
         if qtype == NAME and text[s.start] not in _QUOTE_OPEN:
             primary = 1  # a quoted name is the name asked for
         # mean distance to each question word the sentence repeats
@@ -458,7 +495,7 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
         # the nearest of the question's common nouns after it.
         ahead = min((a - s.end for occ in actions for a, _ in occ if a >= s.end), default=10 ** 6) \
             if qtype in (DATE, DURATION) and actions else 0
-        return (primary, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
+        return (primary, mismatch, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
 
     best = min(spans, key=cost)
     return best.start, best.end

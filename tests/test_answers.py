@@ -231,3 +231,25 @@ def test_numbers_in_letters_and_about(question, sentence, phrase):
 def test_one_in_a_phrase_is_no_count():
     # "한 관계자" is "an official", not a count of one
     assert not answers.has_answer_shape("몇 명이 참석했어?", "업계의 한 관계자는 참석이 늘었다고 말했다.")
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the particle on the question word is the answer's: "어디로" ... "일본으로", not "미국에"
+    ("올거나이즈는 어디로 본사를 옮겼어?", "올거나이즈는 미국에 있던 본사를 일본으로 옮겼다.", "일본"),
+    ("회담은 어디에서 열렸어?", "정상들은 도쿄에 도착한 뒤 오사카에서 회담했다.", "오사카"),
+])
+def test_the_question_words_particle_picks_the_phrase(question, sentence, phrase):
+    span = answers.best_span(question, sentence)
+    assert span is not None and sentence[span[0]:span[1]] == phrase
+
+
+def test_a_name_the_question_states_is_not_its_answer():
+    # Kiwi does not know "리벨리온" and tags it a common noun; it is still the question's own subject
+    sentence = "AI 반도체 스타트업 리벨리온이 최근 일본 도쿄에 첫 해외법인을 설립했다."
+    phrases = [sentence[s.start:s.end] for s in answers.answer_spans("리벨리온은 어디에 법인을 세웠어?", sentence)]
+    assert "리벨리온" not in phrases and "일본 도쿄" in phrases
+
+
+def test_what_a_company_is_regarded_as_is_no_name():
+    assert answers.question_type("리벨리온은 어떤 회사로 꼽혀?") is None
+    assert answers.question_type("어떤 회사가 투자했어?") == answers.NAME
