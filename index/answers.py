@@ -297,6 +297,26 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 k += 1
             if k > i + 2 and k < n and toks[k].tag == "VCP":
                 spans.append(Span(NAME, toks[i + 2].start, toks[k - 1].end))
+    # bulleted items, as news lists them: "▲에브리존 ▲블루문소프트 ▲모빌테크 등". An item runs to the
+    # next bullet; the last one is its first glued run of nouns ("▲모빌테크 등 14개사가" -> 모빌테크).
+    bullets = [m.start() for m in re.finditer("▲", text)]
+    for a, b in zip(bullets, bullets[1:] + [None]):
+        start = a + 1
+        while start < len(text) and text[start].isspace():
+            start += 1
+        if b is not None:
+            end = b
+            while end > start and text[end - 1] in " \t,·":
+                end -= 1
+        else:
+            run = [t for t in toks if t.start >= start]
+            end = start
+            for t in run:
+                if t.start != end or not (t.tag.startswith("NN") or t.tag in ("SL", "SN", "SH")):
+                    break
+                end = t.end
+        if start < end <= start + 40:
+            spans.append(Span(NAME, start, end))
     # quoted names: ‘스타게이트’, '알리(Alli)'
     for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
                          text):

@@ -253,3 +253,9 @@ def test_a_name_the_question_states_is_not_its_answer():
 def test_what_a_company_is_regarded_as_is_no_name():
     assert answers.question_type("리벨리온은 어떤 회사로 꼽혀?") is None
     assert answers.question_type("어떤 회사가 투자했어?") == answers.NAME
+
+
+def test_a_bulleted_list_answers_a_list_question():
+    sentence = "이번 협의회에는 ▲에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크 등 14개사가 참여했다."
+    span = answers.best_span("협의회에 들어간 기업은 어디어디야?", sentence)
+    assert span is not None and sentence[span[0]:span[1]] == "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"
