@@ -452,6 +452,36 @@ def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool
     return bool(_lists(text, spans))
 
 
+# Countries and regions that news makes the subject of a clause ("일본은 … 투자했다").
+_COUNTRIES = {"한국", "일본", "미국", "중국", "북한", "대만", "러시아", "영국", "프랑스", "독일", "인도", "베트남",
+              "유럽", "캐나다", "호주", "이스라엘", "이란", "사우디", "싱가포르", "인도네시아", "태국", "필리핀",
+              "말레이시아", "브라질", "멕시코", "이탈리아", "스페인", "네덜란드", "스위스", "스웨덴", "우크라이나",
+              "튀르키예", "터키", "이집트", "아시아", "아프리카", "중동", "대한민국", "조선", "고려", "신라", "백제"}
+
+
+def _subject_names(question: str, text: str) -> list[Span]:
+    """For the highlight only, when a who-question's sentence holds no person phrase: the proper
+    nouns that are the subject of a clause ("세종은 … 훈민정음을 창제", "원균이 이끈", "데버라 스미스가"),
+    a run of them taken whole, minus those the question names. Too loose to rank with (a country
+    is a subject too), so the ranker's shape never sees them."""
+    if any(t.form in _TITLES for t in tokens(question)):
+        return []  # "리벨리온 대표는 누구야?" asks for a titled person, which the shape finds or nobody is
+    toks = tokens(text)
+    stated = _question_names(question) | _question_nouns(question)
+    out = []
+    for i, t in enumerate(toks[:-1]):
+        if t.tag != "NNP" or toks[i + 1].tag not in ("JKS", "JX") or toks[i + 1].start != t.end:
+            continue
+        k = i
+        while k and toks[k - 1].tag == "NNP" and toks[k].start - toks[k - 1].end <= 1:
+            k -= 1
+        phrase = text[toks[k].start:t.end]
+        if re.fullmatch(r"[가-힣 ]{2,12}", phrase) and not _PLACE_SUFFIX.search(t.form) and t.form not in _COUNTRIES \
+                and not any(f in stated for f in phrase.split()):
+            out.append(Span(PERSON, toks[k].start, t.end))
+    return out
+
+
 # Particles that a question word and its answer share ("어디로" ... "일본으로", "누구와" ... "대통령과").
 _PARTICLE_CLASS = {"으로": "로", "로": "로", "에서": "에서", "에": "에", "에게": "에게", "한테": "에게",
                    "께": "에게", "와": "와", "과": "와", "랑": "와", "이랑": "와", "하고": "와"}
@@ -475,6 +505,8 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
     answer is the longest list, from its first item to its last."""
     qtype = question_type(question) if qtype is None else qtype
     spans = answer_spans(question, text, qtype) if qtype in FACTOID else []
+    if not spans and qtype == PERSON:
+        spans = _subject_names(question, text)
     if not spans:
         return None
     if _LIST_QUESTION.search(question):

@@ -259,3 +259,15 @@ def test_a_bulleted_list_answers_a_list_question():
     sentence = "이번 협의회에는 ▲에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크 등 14개사가 참여했다."
     span = answers.best_span("협의회에 들어간 기업은 어디어디야?", sentence)
     assert span is not None and sentence[span[0]:span[1]] == "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    ("훈민정음을 창제한 왕은 누구인가?", "1443년 세종은 백성이 쉽게 배워 쓸 수 있는 훈민정음을 창제하였다.", "세종"),
+    ("수군을 이끈 사람은 누구인가?", "1597년 원균이 이끈 조선 수군이 칠천량 해전에서 크게 패하였다.", "원균"),
+    ("영어로 번역한 사람은 누구야?", "이 작품은 데버라 스미스가 영어로 번역하였다.", "데버라 스미스"),
+])
+def test_a_who_question_highlights_a_subject_name_without_a_title(question, sentence, phrase):
+    span = answers.best_span(question, sentence)
+    assert span is not None and sentence[span[0]:span[1]] == phrase
+    # highlight only: such a name does not count as the person shape for ranking
+    assert not answers.has_answer_shape(question, sentence)
