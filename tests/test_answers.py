@@ -205,6 +205,11 @@ def test_a_rate_asks_for_a_percentage(question, sentence, shaped):
     assert answers.has_answer_shape(question, sentence) is shaped
 
 
+def highlighted(question: str, sentence: str) -> str | None:
+    span = answers.best_span(question, sentence)
+    return None if span is None else sentence[span[0]:span[1]]
+
+
 @pytest.mark.parametrize("question,sentence,phrase", [
     # numbers in letters: native ("세 차례", "열 명", "두 달") and Sino-Korean ("십여 년")
     ("회담은 몇 차례 열렸나?", "양국 정상은 올해 세 차례 회담했다.", "세 차례"),
@@ -222,25 +227,20 @@ def test_a_rate_asks_for_a_percentage(question, sentence, shaped):
     ("국회 정기회는 일 년에 몇 번 열려?", "국회의 정기회는 법률이 정하는 바에 의하여 매년 1회 집회된다.", "1회"),
     # a dated phrase is preferred to one counted from now
     ("입주는 언제 시작돼?", "내년부터 입주를 시작하는데, 이는 약 10여 년 전부터 구상된 계획이다.", "내년"),
+    # the particle on the question word is the answer's: "어디로" ... "일본으로", not "미국에"
+    ("올거나이즈는 어디로 본사를 옮겼어?", "올거나이즈는 미국에 있던 본사를 일본으로 옮겼다.", "일본"),
+    ("회담은 어디에서 열렸어?", "정상들은 도쿄에 도착한 뒤 오사카에서 회담했다.", "오사카"),
+    # bulleted items make a list: the last one ends with its nouns ("▲모빌테크 등 14개사가")
+    ("협의회에 들어간 기업은 어디어디야?", "이번 협의회에는 ▲에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크 등 14개사가 참여했다.",
+     "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"),
 ])
-def test_numbers_in_letters_and_about(question, sentence, phrase):
-    span = answers.best_span(question, sentence)
-    assert span is not None and sentence[span[0]:span[1]] == phrase
+def test_more_answer_phrases(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
 
 
 def test_one_in_a_phrase_is_no_count():
     # "한 관계자" is "an official", not a count of one
     assert not answers.has_answer_shape("몇 명이 참석했어?", "업계의 한 관계자는 참석이 늘었다고 말했다.")
-
-
-@pytest.mark.parametrize("question,sentence,phrase", [
-    # the particle on the question word is the answer's: "어디로" ... "일본으로", not "미국에"
-    ("올거나이즈는 어디로 본사를 옮겼어?", "올거나이즈는 미국에 있던 본사를 일본으로 옮겼다.", "일본"),
-    ("회담은 어디에서 열렸어?", "정상들은 도쿄에 도착한 뒤 오사카에서 회담했다.", "오사카"),
-])
-def test_the_question_words_particle_picks_the_phrase(question, sentence, phrase):
-    span = answers.best_span(question, sentence)
-    assert span is not None and sentence[span[0]:span[1]] == phrase
 
 
 def test_a_name_the_question_states_is_not_its_answer():
@@ -255,19 +255,12 @@ def test_what_a_company_is_regarded_as_is_no_name():
     assert answers.question_type("어떤 회사가 투자했어?") == answers.NAME
 
 
-def test_a_bulleted_list_answers_a_list_question():
-    sentence = "이번 협의회에는 ▲에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크 등 14개사가 참여했다."
-    span = answers.best_span("협의회에 들어간 기업은 어디어디야?", sentence)
-    assert span is not None and sentence[span[0]:span[1]] == "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"
-
-
 @pytest.mark.parametrize("question,sentence,phrase", [
     ("훈민정음을 창제한 왕은 누구인가?", "1443년 세종은 백성이 쉽게 배워 쓸 수 있는 훈민정음을 창제하였다.", "세종"),
     ("수군을 이끈 사람은 누구인가?", "1597년 원균이 이끈 조선 수군이 칠천량 해전에서 크게 패하였다.", "원균"),
     ("영어로 번역한 사람은 누구야?", "이 작품은 데버라 스미스가 영어로 번역하였다.", "데버라 스미스"),
 ])
 def test_a_who_question_highlights_a_subject_name_without_a_title(question, sentence, phrase):
-    span = answers.best_span(question, sentence)
-    assert span is not None and sentence[span[0]:span[1]] == phrase
+    assert highlighted(question, sentence) == phrase
     # highlight only: such a name does not count as the person shape for ranking
     assert not answers.has_answer_shape(question, sentence)
