@@ -37,8 +37,9 @@ _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달",
                "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시",
                "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일"}
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
-_RELATIVE = {"전", "후", "뒤", "만"}  # "3년 전", "2주 후", "1년 만에"
-_WITHIN = {"이내", "내", "안"}  # "60일 이내에"
+# What turns a length of time into a point: counted from now ("3년 전", "2주 후", "1년 만에") or
+# a deadline ("60일 이내에", "15일 안에"), which answers "언제까지".
+_FROM_NOW = ("전", "후", "뒤", "만", "이내", "내", "안")
 # Title nouns that follow a person's name ("박성현 리벨리온 대표").
 _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장관", "수석", "실장", "의원", "사장", "부회장",
            "위원장", "원장", "이사", "이사장", "창업자", "연구원", "소장", "센터장", "단장", "총장", "청장",
@@ -212,10 +213,8 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             if unit in _TIME_UNITS and not _time_point(toks, i, j, k, s0 != start):
                 e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
                 spans.append(Span(DURATION, start, e1))
-                if k + 1 < n and toks[k + 1].form in _RELATIVE | _WITHIN and toks[k + 1].tag.startswith("NN"):
-                    # "십여 년 전부터", "2주 후": a point in time counted from now; "60일 이내에",
-                    # "15일 안에": a deadline, which answers "언제까지"
-                    spans.append(Span(DATE, start, toks[k + 1].end))
+                if k + 1 < n and toks[k + 1].form in _FROM_NOW and toks[k + 1].tag.startswith("NN"):
+                    spans.append(Span(DATE, start, toks[k + 1].end))  # "십여 년 전부터", "60일 이내에"
         if unit in _COUNTERS or (unit and unit not in _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS):
             spans.append(Span(COUNT, start, toks[j].end))
         if unit in _PERCENT:
@@ -324,10 +323,14 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
-def _overlaps_question(text: str, span: Span, question_forms: frozenset[str]) -> bool:
-    """Whether a phrase merely repeats the question ("2030년까지 … 얼마?" is not answered by "2030년")."""
+def _overlaps_question(text: str, span: Span, question_forms: frozenset[str],
+                       nouns: frozenset[str] = frozenset()) -> bool:
+    """Whether a phrase merely repeats the question ("2030년까지 … 얼마?" is not answered by "2030년"):
+    it holds one of its ``question_forms``, or it is a name, place or person equal to one of its
+    common ``nouns`` (Kiwi tags a name it does not know as one: "리벨리온은 어떤 회사야?")."""
     phrase = re.sub(r"\s+", "", text[span.start:span.end])
-    return any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms
+    return any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms \
+        or (span.kind in (NAME, PLACE, PERSON) and phrase in nouns)
 
 
 @lru_cache(maxsize=4096)
@@ -387,8 +390,7 @@ def _question_names(question: str) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def _question_nouns(question: str) -> frozenset[str]:
-    """The question's common nouns: Kiwi tags a name it does not know as one ("리벨리온은 어떤
-    회사로 꼽혀?"), and a name the question states is not its answer."""
+    """The question's common nouns of two syllables or more (see _overlaps_question)."""
     return frozenset(t.form for t in tokens(question) if t.tag == "NNG" and len(t.form) >= 2)
 
 
@@ -407,8 +409,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
     names = _question_names(question)
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
-    out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names)
-           and not (s.kind in (NAME, PLACE, PERSON) and re.sub(r"\s+", "", text[s.start:s.end]) in nouns)
+    out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names, nouns)
            and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
            and (s.kind != ARTICLE or "조" in (unit or ()))]
     # keep the longest phrase: "내년 상반기", not "상반기"
@@ -540,8 +541,9 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
         gaps = [min(max(0, a - s.end, s.start - b) for a, b in occ) for occ in anchors]
         # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
         # and an absolute one than one counted from now ("10여 년 전")
-        vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and (not any(c.isdigit() for c in text[s.start:s.end])
-                                                              or (s.kind == DATE and text[s.end - 1] in _RELATIVE | _WITHIN))
+        phrase = text[s.start:s.end]
+        vague = qtype in (DATE, DURATION, AMOUNT, COUNT) and (not any(c.isdigit() for c in phrase)
+                                                              or (s.kind == DATE and phrase.endswith(_FROM_NOW)))
         aside = text.rfind("(", 0, s.start) > text.rfind(")", 0, s.start)  # "(현지시간 25일)"
         # A time phrase precedes the predicate it dates ("내년 상반기 코스닥 상장을 추진"):
         # the nearest of the question's common nouns after it.
