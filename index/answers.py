@@ -120,6 +120,18 @@ def question_type(question: str) -> str | None:
     return reason
 
 
+# Korean numerals written in letters: Sino-Korean ("십", "백"; Kiwi tags them NR) and the
+# native determiners before a counter ("두 달", "세 차례", "한 시간").
+_NATIVE = {"한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "스무"}
+# "About" as a suffix between a number and its unit (Kiwi's XSN): "100여 명", "십여 년". Kiwi
+# reads "가량" and "남짓" as nouns after the unit ("30분가량", "2시간 남짓"), so they never stand here.
+_ABOUT = {"여", "쯤"}
+
+
+def _is_number(t: Token) -> bool:
+    return t.tag in ("SN", "NR") or (t.tag == "MM" and t.form in _NATIVE)
+
+
 # ------------------------------------------------------------------ sentences
 def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
     """(first token, last token, unit, unit tag) of each number + unit group ("1조 7,200억 엔")."""
@@ -142,16 +154,6 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
         out.append((i, j, unit, utag))
         i = j + 1
     return out
-
-
-# Korean numerals written in letters: Sino-Korean ("십", "백"; Kiwi tags them NR) and the
-# native determiners before a counter ("두 달", "세 차례", "한 시간").
-_NATIVE = {"한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "스무"}
-_ABOUT = {"여", "가량", "남짓", "쯤", "께"}
-
-
-def _is_number(t: Token) -> bool:
-    return t.tag in ("SN", "NR") or (t.tag == "MM" and t.form in _NATIVE)
 
 
 # What follows "N일" when it counts days ("3일간", "20일을 경과", "15일 이내") rather
