@@ -176,6 +176,35 @@ def _time_point(toks: tuple[Token, ...], i: int, j: int, k: int, led: bool) -> b
     return False
 
 
+# Syllables common in Korean given names. A name whose given part uses others ("도널드",
+# "이시바", "마이클") is foreign even when its first syllable is a Korean surname.
+_GIVEN = set("가각간갑강개거건걸겸경계고곤골공관광교구국군권규균근금기길나남녀년노누늬다단달담대덕도돈동두득"
+             "라란람래량려련렬령례로록롱뢰룡루류륜률륭름리린림립마만말매명모목몽무문미민박반방배백범법벽변별"
+             "병보복본봉부분비빈사산삼상새서석선설섭성세소속손솔송수숙순술숭슬승시식신실심아악안애야약양어억언"
+             "엄여연열염엽영예오옥온완왕요욱운웅원월위유육윤율융은을음응의이익인일임입자작장재적전절정제조종주준"
+             "중지직진찬창채천철청초총추춘충치칠탁태택판평표풍필하학한함항해행향허헌혁현협형혜호홍화환황효후훈휘"
+             "흔흠흥희")
+
+
+def _foreign_name(form: str) -> bool:
+    """A name word that cannot be a one-word Korean name (surname + given name)."""
+    return not (form[0] in _SURNAMES and all(c in _GIVEN for c in form[1:]))
+
+
+def _given_name_end(toks: tuple[Token, ...], i: int, k: int) -> int:
+    """Where the name opening at toks[i], before the title toks[k], ends. A Western or
+    Japanese name comes in two words, with the organisation or the country between it
+    and the title: "도널드 트럼프 미국 대통령", "이시바 시게루 일본 총리", "젠슨 황 엔비디아 CEO".
+    A Korean name is one word, so the word after it is the organisation ("박성현 리벨리온
+    대표"). The second word is part of the name when the first cannot be a Korean name and
+    the second stands right before the title or before one more proper noun."""
+    nxt = toks[i + 1]
+    if _foreign_name(toks[i].form) and nxt.tag == "NNP" and nxt.start > toks[i].end \
+            and (k == i + 2 or (k == i + 3 and toks[i + 2].tag in ("NNP", "SL") and toks[i + 2].start > nxt.end)):
+        return nxt.end
+    return toks[i].end
+
+
 @lru_cache(maxsize=20000)  # the same sentences come back for many questions
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
@@ -235,9 +264,11 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # two-syllable one only right before it: "일본 정부 관계자" names a country
             if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form):
                 for k in range(i + 1, min(n, i + 4)):
-                    if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") \
-                            and (len(t.form) == 3 or (k == i + 1 and toks[k].form not in _MARKET_OR_BRANCH)):
-                        spans.append(Span(PERSON, t.start, t.end))
+                    end = _given_name_end(toks, i, k)
+                    if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") and (
+                            len(t.form) == 3 or end > t.end
+                            or (k == i + 1 and toks[k].form not in _MARKET_OR_BRANCH)):
+                        spans.append(Span(PERSON, t.start, end))
                         break
                     if toks[k].tag not in ("NNP", "NNG", "SL"):
                         break

@@ -153,6 +153,22 @@ def test_a_place_before_a_market_is_not_a_person(sentence, person):
     assert found == ([person] if person else [])
 
 
+@pytest.mark.parametrize("question, sentence, person", [
+    # a foreign name is two words, with the country or the company before the title
+    ("미국 대통령은 누구야?", "도널드 트럼프 미국 대통령은 관세를 발표했다.", "도널드 트럼프"),
+    ("일본 총리는 누구야?", "이 대통령은 이시바 시게루 일본 총리와 회담을 가졌다.", "이시바 시게루"),
+    ("엔비디아 CEO는 누구야?", "젠슨 황 엔비디아 CEO는 한국을 찾았다.", "젠슨 황"),
+    ("미국 대통령은 누구야?", "도널드 트럼프 대통령은 관세를 발표했다.", "도널드 트럼프"),
+    # a Korean name is one word: what follows it is the company, even before a country
+    ("리벨리온 대표는 누구야?", "박성현 리벨리온 대표는 그렇게 말했다.", "박성현"),
+    ("일본 대표는 누구야?", "박성현 리벨리온 일본 대표는 그렇게 말했다.", "박성현"),
+    ("SK 회장은 누구야?", "최태원 SK 회장은 그렇게 말했다.", "최태원"),
+])
+def test_a_foreign_name_before_its_title_is_whole(question, sentence, person):
+    span = answers.best_span(question, sentence, answers.question_type(question))
+    assert span is not None and sentence[span[0]:span[1]] == person
+
+
 @pytest.mark.parametrize("sentence, place", [
     ("빠른 속도로 시장에 진입했다.", None),  # 속도 ends in 도 but is no province
     ("인력 양성에 나섰다.", None),
