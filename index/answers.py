@@ -48,6 +48,11 @@ _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장�
 # Titles that are also common nouns after a place: "일본 시장" is a market and "일본 지사" a
 # branch office, not a mayor or a governor; a person's name (three syllables) disambiguates.
 _MARKET_OR_BRANCH = {"시장", "지사"}
+# Countries stand before a title as often as names do ("미국 대통령", "일본 총리", "러시아 대통령").
+_COUNTRIES = {"한국", "일본", "미국", "중국", "북한", "남한", "대만", "영국", "독일", "인도", "호주", "캐나다", "러시아",
+              "프랑스", "이탈리아", "스페인", "베트남", "태국", "몽골", "이란", "이스라엘", "브라질", "멕시코", "유럽",
+              "우크라이나", "사우디", "싱가포르", "인도네시아", "필리핀", "말레이시아", "튀르키예", "터키", "네덜란드",
+              "스웨덴", "스위스", "폴란드", "이집트", "미얀마", "홍콩", "아르헨티나", "칠레", "뉴질랜드", "카타르"}
 # The commonest Korean surnames (one syllable), the last syllables of institutions and
 # places that would otherwise read as names, and the nouns that stand right before a name.
 _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁")
@@ -107,6 +112,11 @@ _YES_NO = re.compile(r"(인가|인가요|입니까|일까|인지|이야)\s*\??\s
 _WH_WORD = re.compile(r"왜|무엇|뭐|무슨|어떤|어떻|어느|누구|누가|어디|언제|얼마|몇|며칠")
 
 
+# "하정우 수석은 누구야?", "박성현은 누구인가?": who a named person is. The answer describes
+# them; it is not another person's name.
+_IDENTITY = re.compile(r"^(?P<who>.+?)\s*(은|는|이|가|란)\s*누구(야|지|인가요?|입니까|예요|에요|이야|일까|인지)?\s*[?？]*\s*$")
+
+
 @lru_cache(maxsize=4096)
 def question_type(question: str) -> str | None:
     """The answer shape a question asks for, or None (how/what questions)."""
@@ -116,8 +126,25 @@ def question_type(question: str) -> str | None:
         return reason
     for kind, pattern in _Q_RULES:
         if pattern.search(question):
-            return kind
+            return None if kind == PERSON and _asks_who_someone_is(question) else kind
     return reason
+
+
+def _asks_who_someone_is(question: str) -> bool:
+    """The subject of "… 누구야?" is a named person: alone, with the rest of the name ("도널드
+    트럼프") or with a title ("박성현 리벨리온 대표")."""
+    question = question.strip()
+    m = _IDENTITY.match(question)
+    if not m:
+        return False
+    for s in sentence_spans(question):
+        if s.kind != PERSON or s.end > m.end("who") or question[s.start:s.end] in _ROLES:
+            continue
+        rest = [t for t in tokens(question) if s.end <= t.start and t.end <= m.end("who")]
+        if all(t.tag in ("NNG", "NNP", "SL") for t in rest) and (
+                not rest or rest[-1].form in _TITLES or all(t.tag == "NNP" for t in rest)):
+            return True
+    return False
 
 
 # Korean numerals written in letters: Sino-Korean ("십", "백"; Kiwi tags them NR) and the
@@ -262,7 +289,8 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # a name right before a title noun, possibly with an organisation between
             # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표"); a
             # two-syllable one only right before it: "일본 정부 관계자" names a country
-            if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form):
+            if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form) \
+                    and t.form not in _COUNTRIES:
                 for k in range(i + 1, min(n, i + 4)):
                     end = _given_name_end(toks, i, k)
                     if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") and (

@@ -169,6 +169,28 @@ def test_a_foreign_name_before_its_title_is_whole(question, sentence, person):
     assert span is not None and sentence[span[0]:span[1]] == person
 
 
+@pytest.mark.parametrize("question, kind", [
+    # who a named person is: the answer describes them, it is no other person's name
+    ("하정우 수석은 누구야?", None),
+    ("박성현은 누구야?", None),
+    ("도널드 트럼프는 누구야?", None),
+    ("손정의 소프트뱅크 회장은 누구인가?", None),
+    # who holds an office, or who did something: a person
+    ("리벨리온 대표는 누구야?", answers.PERSON),
+    ("일본 총리는 누구야?", answers.PERSON),
+    ("국무회의 의장은 누구야?", answers.PERSON),
+    ("박성현 대표와 만난 사람은 누구야?", answers.PERSON),
+])
+def test_who_a_named_person_is_asks_for_no_name(question, kind):
+    assert answers.question_type(question) == kind
+
+
+def test_a_country_before_a_title_is_no_person():
+    for sentence in ("미국 대통령은 관세를 발표했다.", "러시아 대통령이 방한했다.", "일본 총리와 만났다."):
+        assert not [s for s in answers.sentence_spans(sentence)
+                    if s.kind == answers.PERSON and sentence[s.start:s.end] not in ("대통령",)], sentence
+
+
 @pytest.mark.parametrize("sentence, place", [
     ("빠른 속도로 시장에 진입했다.", None),  # 속도 ends in 도 but is no province
     ("인력 양성에 나섰다.", None),
