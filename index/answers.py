@@ -86,13 +86,16 @@ class Span:
 
 
 # ----------------------------------------------------------------- questions
+# Rates: "성장률", "비중". A question that ends on one ("일본 비중은?") asks for an amount.
+_RATE_NOUN = (r"((수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|취업|합격|경쟁|세)"
+              r"[률율]|비율|비중|금리)")
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
                           r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
                           r"\bhow long\b", re.I)),
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?", re.I)),
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
-    (AMOUNT, re.compile(r"얼마|금액|액수|규모는|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
+    (AMOUNT, re.compile(r"얼마|금액|액수|규모는|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로))|"
@@ -377,9 +380,10 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 end = t.end
         if start < end <= start + 40:
             spans.append(Span(NAME, start, end))
-    # quoted names: ‘스타게이트’, '알리(Alli)'
-    for m in re.finditer(rf"[{re.escape(_QUOTE_OPEN)}]([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})[{re.escape(_QUOTE_CLOSE)}]",
-                         text):
+    # quoted names: ‘스타게이트’, '알리(Alli)'. The opening mark stands after a space or a mark and
+    # the name hugs its quotes, so the stretch between two quotations ('있다"며 "협의회') is none.
+    for m in re.finditer(rf"(?<!\w)[{re.escape(_QUOTE_OPEN)}](?!\s)([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})"
+                         rf"(?<!\s)[{re.escape(_QUOTE_CLOSE)}]", text):
         spans.append(Span(NAME, m.start(), m.end()))
     return tuple(spans)
 
@@ -415,8 +419,7 @@ _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}
 
 # A rate is answered by a percentage, not by the amount it is a rate of: "수익률은 얼마야?" is not
 # answered by "100억 엔 규모의 벤처펀드".
-_RATE_WORD = re.compile(r"(수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|"
-                        r"취업|합격|경쟁|세)[률율]|비율|비중|금리|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
+_RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
 
 
 @lru_cache(maxsize=4096)

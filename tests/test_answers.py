@@ -302,3 +302,21 @@ def test_a_who_question_highlights_a_subject_name_without_a_title(question, sent
     assert highlighted(question, sentence) == phrase
     # highlight only: such a name does not count as the person shape for ranking
     assert not answers.has_answer_shape(question, sentence)
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("올거나이즈 매출 중 일본 비중은?", answers.AMOUNT),  # a rate at the end asks for a percentage
+    ("실업률은?", answers.AMOUNT),
+    ("효율은?", None),  # 효율 ends like a rate and is none
+])
+def test_a_question_ending_on_a_rate_asks_for_a_percentage(question, kind):
+    assert answers.question_type(question) == kind
+    if kind:
+        assert "%" in (answers.question_unit(question, kind) or ())
+
+
+def test_the_stretch_between_two_quotations_is_no_name():
+    s = '그는 "시장이 열리고 있다"며 "협의회를 통해 돕겠다"고 말했다.'
+    assert not [x for x in answers.sentence_spans(s) if x.kind == answers.NAME and s[x.start] in "\"'"]
+    s = "실용 AI기업 '무하유'도 일본 법인을 세운다."
+    assert "'무하유'" in [s[x.start:x.end] for x in answers.sentence_spans(s) if x.kind == answers.NAME]
