@@ -316,7 +316,7 @@ def test_a_question_ending_on_a_rate_asks_for_a_percentage(question, kind):
 
 
 def test_the_stretch_between_two_quotations_is_no_name():
-    s = '그는 "시장이 열리고 있다"며 "협의회를 통해 돕겠다"고 말했다.'
+    s = '그는 "일본은 정부 차원의 대규모 투자로 한국 기업에 새로운 기회가 열리고 있다"며 "협의회를 통해 돕겠다"고 말했다.'
     assert '"며 "' not in [s[x.start:x.end] for x in answers.sentence_spans(s)]
     s = "실용 AI기업 '무하유'도 일본 법인을 세운다."
     assert "'무하유'" in [s[x.start:x.end] for x in answers.sentence_spans(s) if x.kind == answers.NAME]
