@@ -27,7 +27,10 @@ _NOUN = {"NNP", "NNG", "SL", "SH", "SN", "NR", "XR", "XPN", "XSN"}
 _PREDICATE = {"VV", "VA", "XSV", "XSA"}
 # Nouns that name an aspect of an entity ("리벨리온 대표"), not another entity.
 _TITLES = {"대표", "회장", "사장", "대표이사", "창업자", "본사", "매출", "직원", "주가", "가치", "규모", "위치", "임기"}
-_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "무엇", "뭐", "왜", "어떻게", "어떤", "어느", "몇", "며칠", "무슨"}
+_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느", "몇", "며칠",
+           "무슨"}
+# Words that belong to the question word's phrase: "몇 분 동안", "얼마 동안", "몇 년 만에".
+_QWORD_TAIL = {"동안", "간", "만", "째", "정도", "쯤", "가량"}
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,13 @@ def _runs(toks: Sequence[Token], tags: set[str]) -> list[tuple[int, int]]:
 
 
 def _qword(toks: Sequence[Token]) -> tuple[int, int] | None:
-    """Token range of the question word ("언제", "몇 명", "얼마")."""
+    """Token range of the question word's phrase ("언제", "몇 명", "얼마", "몇 분 동안")."""
     for i, t in enumerate(toks):
         if t.form in _QWORDS:
             j = i + 1
             if t.form == "몇" and j < len(toks) and toks[j].tag in ("NNB", "NNG"):
+                j += 1
+            while j < len(toks) and toks[j].form in _QWORD_TAIL and toks[j].tag.startswith("NN"):
                 j += 1
             return i, j
     return None
@@ -90,16 +95,21 @@ def _shares(a: str, b: str) -> bool:
 
 
 def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
+    """``question`` rewritten against the last question of ``history`` (oldest first), itself
+    resolved against the ones before it: "리벨리온은 어디에 법인을 세웠어?", "업스테이지는?",
+    "언제?" asks when 업스테이지 set up its office."""
     question = question.strip()
-    prev = next((h.strip() for h in reversed(history or ()) if h and h.strip()), "")
-    if not prev:
+    earlier = [h.strip() for h in history or () if h and h.strip()]
+    if not earlier:
         return Resolved(question)
+    prev = resolve(earlier[-1], earlier[:-1]).text
     m = _CONNECTIVE.match(question)
     rest = question[m.end():].strip() if m else question
     toks = tokens(rest)
-    nouns = [t for t in toks if t.tag in _NOUN and t.form not in _QWORDS]
-    has_predicate = any(t.tag in _PREDICATE and t.form not in ("하", "되", "이") for t in toks)
     own_qword = _qword(toks)
+    in_qword = set(range(*own_qword)) if own_qword else set()
+    nouns = [t for k, t in enumerate(toks) if t.tag in _NOUN and t.form not in _QWORDS and k not in in_qword]
+    has_predicate = any(t.tag in _PREDICATE and t.form not in ("하", "되", "이") for t in toks)
     # A question of its own: a predicate with a noun, three nouns, or (without a
     # connective) a question word with two nouns: "리벨리온 대표는 누구야?".
     # "국회의원은?" (Kiwi: 국회 + 의원) and "그럼 대통령은 몇 년이야?" are follow-ups.
@@ -110,7 +120,7 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
     edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in prev
     replaced: list[str] = []
     added: list[str] = []
-    new_runs = _runs(toks, _NOUN)
+    new_runs = [(i, j) for i, j in _runs(toks, _NOUN) if not in_qword & set(range(i, j))]
     aspect = None
     if new_runs:
         i, j = new_runs[0]
@@ -153,7 +163,9 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
         else:
             aspect = rest
     qw_new = own_qword
-    if qw_new is not None:
+    # "얼마나" marks a question of its own ("법인세 감면은 얼마나?"); it replaces no other question
+    # word, since "몇 명이야?" + "얼마나 돼?" asks the same thing ("얼마나이야" otherwise)
+    if qw_new is not None and toks[qw_new[0]].form != "얼마나":
         qw_old = _qword(ptoks)
         new_q = rest[toks[qw_new[0]].start:toks[qw_new[1] - 1].end]
         if qw_old is not None:

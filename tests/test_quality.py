@@ -70,6 +70,7 @@ CONVERSATIONS = [
     ("테슬라의 올해 전기차 판매량은?", "그럼 현대차는?", None),
     ("업스테이지는 언제 일본 법인을 세웠나?", "리벨리온은?", "도쿄에첫해외법인을설립"),
     ("리벨리온은 첫 해외법인을 어디에 세웠나?", "언제?", "리벨리온"),
+    ("한일 정상회담은 언제 열렸어?", "몇 분 동안?", "113분간"),
 ]
 
 
@@ -83,6 +84,13 @@ def test_follow_up_conversations(real_seed_index, previous, question, expected):
         assert top is None or top != _top(first), [h.text for h in res.hits]
     else:
         assert top is None or expected in top, [h.text for h in res.hits]
+
+
+def test_a_third_turn_asks_about_the_second_turns_topic(real_seed_index):
+    history = ["리벨리온은 첫 해외법인을 어디에 세웠나?", "그럼 업스테이지는?"]
+    res = real_seed_index.search("언제?", k=3, history=history)
+    assert res.resolved_question == "업스테이지는 첫 해외법인을 언제 세웠나?"
+    assert res.answered and "업스테이지" in res.hits[0].text, [h.text for h in res.hits]
 
 
 def test_follow_up_never_repeats_the_previous_answer(real_seed_index):
