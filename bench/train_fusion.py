@@ -199,7 +199,7 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
                                                      it.qtype))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
-                    p >= model.threshold))
+                    fusion.answered(p, model.threshold, it.question)))
     return out
 
 
@@ -289,6 +289,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{sum(i.kind == 'absent' for i in items)} with their article removed) in {time.perf_counter() - t0:.0f}s")
     cv = cross_validate(items)
     print("cross-validated by document, %d folds: %s" % (FOLDS, json.dumps(cv)))
+    from index.analyze import has_hangul
+
+    # English questions are never answered (fusion.answered): the figures of the Korean ones alone
+    korean = cross_validate(items, [it for it in items if has_hangul(it.question)])
+    print("the same folds, Korean questions only:", json.dumps(korean))
     if args.distractors:
         t0 = time.perf_counter()
         segments = _distractors(args.distractors)
@@ -308,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else fusion.MODEL_FILE
     model = fusion.FusionModel(model.rank, model.verdict, model.verdict_bias, model.calibration, model.threshold,
                                {"command": "python -m bench.train_fusion", "cross_validated": cv,
+                                "cross_validated_korean": korean,
                                 "folds": FOLDS, "target_answered": TARGET_ANSWERED,
                                 "rank_l2": RANK_L2, "verdict_l2": VERDICT_L2})
     out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -416,8 +416,9 @@ class SentenceIndex:
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(p), 4), a, b))
         verdict = model.answerable(ranked.verdict_input(order[0]))
-        return SearchResult(question, bool(verdict >= threshold), hits, round(verdict, 4),
-                            resolved_question=rewritten)
+        korean = has_hangul(query.text)
+        return SearchResult(question, fusion.answered(verdict, threshold, query.text), hits, round(verdict, 4),
+                            resolved_question=rewritten, note=None if korean else NOT_KOREAN)
 
     def rank(self, query: Query, cands, resolved: Resolved | None = None,
              shape_top: int | None = None, model: fusion.FusionModel | None = None) -> "Ranked":
@@ -633,6 +634,9 @@ class SentenceIndex:
                                     f"{manifest.get('n_sentences')} sentences, the segments hold "
                                     f"{len(index.documents)} and {index.stats.n_rows}: rebuild the index")
         return index
+
+
+NOT_KOREAN = "한국어 질문에만 답합니다. 한국어가 아닌 질문에는 가까운 문장만 보여 드리니, 한국어로 물어봐 주세요."
 
 
 def embedder_backend(embedder: Embedder) -> str:

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analyze import has_hangul
 from .answers import AMOUNT, COUNT, DATE, DURATION
 
 DENSE_FLOOR = 0.70
@@ -131,6 +132,15 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean),
            "number_missing": float(missing)}
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
+
+
+def answered(probability: float, threshold: float, question: str) -> bool:
+    """The verdict: answer when P(answerable) reaches the threshold, and only a question in
+    Korean. A question without Hangul is matched by the dense model alone, across languages,
+    and cross-validated its first sentence was right for 3 of 11 answerable English questions,
+    while its P did not tell those from wrong ones or from questions whose article was
+    removed: an answer would more often be a wrong citation than a right one."""
+    return probability >= threshold and has_hangul(question)
 
 
 @functools.cache

@@ -93,6 +93,7 @@ class SearchResult:
     hits: list[Hit]
     best_score: float
     resolved_question: str | None = None  # what was searched, when a follow-up was rewritten
+    note: str | None = None  # why a question was not answered, when the reason is the question's own
 
     @property
     def answer(self) -> str | None:

@@ -327,7 +327,7 @@ def create_app(settings: Settings | None = None,
         return AskResponse(
             question=body.question, resolved_question=res.resolved_question, answered=res.answered, answer=res.answer,
             citations=[Citation(**h.__dict__, url=index.documents[h.doc_id].url) for h in res.hits],
-            took_ms=round((time.perf_counter() - t0) * 1000, 2),
+            note=res.note, took_ms=round((time.perf_counter() - t0) * 1000, 2),
         )
 
     def _summary(index: SentenceIndex, d) -> DocumentSummary:

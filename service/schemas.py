@@ -107,6 +107,7 @@ class AskResponse(BaseModel):
     answered: bool
     answer: str | None
     citations: list[Citation]
+    note: str | None = Field(None, description="답하지 않은 까닭이 질문 자체에 있을 때의 안내 (예: 한국어가 아닌 질문)")
     took_ms: float
 
 

@@ -47,6 +47,13 @@ def test_unanswered_has_null_answer(client):
     body = client.post("/ask", json={"question": "테슬라의 올해 전기차 판매량은?"}).json()
     assert body["answered"] is False and body["answer"] is None
     assert len(body["citations"]) == 5  # default top_k
+    assert body["note"] is None  # nothing to say about the question itself
+
+
+def test_a_question_not_in_korean_gets_a_note(client):
+    body = client.post("/ask", json={"question": "Where did Rebellions open its first overseas office?"}).json()
+    assert body["answered"] is False and body["answer"] is None and body["citations"]
+    assert "한국어" in body["note"]
 
 
 def test_history_is_accepted(client):

@@ -270,6 +270,17 @@ def test_phone_no_answer_and_source_dialog(server, browser):
     assert not page.errors, page.errors
 
 
+def test_a_question_not_in_korean_says_why_it_is_not_answered(server, browser):
+    page = _page(browser, server)
+    answer = _ask(page, "Where did Rebellions open its first overseas office?")
+    assert answer.get_attribute("data-answered") == "false"
+    assert "한국어로 물어봐 주세요" in answer.locator(".answer-hint").inner_text()
+    assert answer.locator(".citation").count() > 0  # the near sentences are still shown
+    answer = _ask(page, "이더리움 시세는 얼마인가?")
+    assert "한국어" not in answer.locator(".answer-hint").inner_text()
+    assert not page.errors, page.errors
+
+
 def test_documents_panel(server, browser):
     url = "https://news.example/quantum-chip"
     _add_document(server, doc_id="quantum-chip", title="퀀텀칩, 부산에 첫 연구소", published="2024-11-03",

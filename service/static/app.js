@@ -268,17 +268,17 @@
       block.append(citationList(cits.slice(0, 1), "primary"));
       if (cits.length > 1) block.append(make("h3", "muted-label", "다른 근거"), citationList(cits.slice(1), "support"));
     } else {
-      block.append(noAnswerNote(turn.scope));
+      block.append(noAnswerNote(turn.scope, data.note));
       if (cits.length) block.append(make("h3", "muted-label", "가까운 문장"), citationList(cits, "near"));
     }
     block.append(make("p", "answer-foot", "검색 " + Math.round(data.took_ms) + " ms"));
     return block;
   }
 
-  function noAnswerNote(scope) {
+  function noAnswerNote(scope, reason) {
     const note = make("div", "answer-hint");
-    const lead = scope ? "검색 범위(" + scope + ") 안에서는 찾지 못했습니다. 범위를 넓히거나 질문을 바꿔 보세요."
-      : "질문을 바꾸거나 더 구체적으로 물어보세요.";
+    const lead = reason || (scope ? "검색 범위(" + scope + ") 안에서는 찾지 못했습니다. 범위를 넓히거나 질문을 바꿔 보세요."
+      : "질문을 바꾸거나 더 구체적으로 물어보세요.");
     const covers = make("p", "coverage");
     coverage().then(function (c) { covers.textContent = coverageText(c); }, function () {});
     const more = button("기사 목록 보기", "pill small");
