@@ -320,3 +320,13 @@ def test_the_stretch_between_two_quotations_is_no_name():
     assert '"며 "' not in [s[x.start:x.end] for x in answers.sentence_spans(s)]
     s = "실용 AI기업 '무하유'도 일본 법인을 세운다."
     assert "'무하유'" in [s[x.start:x.end] for x in answers.sentence_spans(s) if x.kind == answers.NAME]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("라피더스는 어떤 회사야?", None),  # what kind of company: a description
+    ("리벨리온은 어떤 회사인가?", None),
+    ("어떤 회사가 투자했어?", answers.NAME),  # which company: a name
+    ("어떤 기업이 참여했나?", answers.NAME),
+])
+def test_what_kind_of_company_asks_for_a_description(question, kind):
+    assert answers.question_type(question) == kind
