@@ -48,11 +48,12 @@ _TITLES = {"대표", "회장", "교수", "기자", "총리", "대통령", "장�
 # Titles that are also common nouns after a place: "일본 시장" is a market and "일본 지사" a
 # branch office, not a mayor or a governor; a person's name (three syllables) disambiguates.
 _MARKET_OR_BRANCH = {"시장", "지사"}
-# Countries stand before a title as often as names do ("미국 대통령", "일본 총리", "러시아 대통령").
-_COUNTRIES = {"한국", "일본", "미국", "중국", "북한", "남한", "대만", "영국", "독일", "인도", "호주", "캐나다", "러시아",
-              "프랑스", "이탈리아", "스페인", "베트남", "태국", "몽골", "이란", "이스라엘", "브라질", "멕시코", "유럽",
-              "우크라이나", "사우디", "싱가포르", "인도네시아", "필리핀", "말레이시아", "튀르키예", "터키", "네덜란드",
-              "스웨덴", "스위스", "폴란드", "이집트", "미얀마", "홍콩", "아르헨티나", "칠레", "뉴질랜드", "카타르"}
+# Countries and regions: they stand before a title as often as names do ("미국 대통령", "일본 총리"),
+# and news makes them the subject of a clause ("일본은 … 투자했다").
+_COUNTRIES = {"고려", "남한", "대만", "독일", "몽골", "미국", "백제", "북한", "신라", "영국", "유럽", "이란", "인도", "일본", "조선", "중국",
+              "중동", "칠레", "태국", "터키", "한국", "호주", "홍콩", "러시아", "멕시코", "미얀마", "베트남", "브라질", "사우디", "스웨덴", "스위스",
+              "스페인", "아시아", "이집트", "카타르", "캐나다", "폴란드", "프랑스", "필리핀", "네덜란드", "뉴질랜드", "대한민국", "싱가포르", "아프리카",
+              "이스라엘", "이탈리아", "튀르키예", "말레이시아", "아르헨티나", "우크라이나", "인도네시아"}
 # The commonest Korean surnames (one syllable), the last syllables of institutions and
 # places that would otherwise read as names, and the nouns that stand right before a name.
 _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁")
@@ -515,13 +516,6 @@ def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool
     if not _LIST_QUESTION.search(question):
         return bool(spans)
     return bool(_lists(text, spans))
-
-
-# Countries and regions that news makes the subject of a clause ("일본은 … 투자했다").
-_COUNTRIES = {"한국", "일본", "미국", "중국", "북한", "대만", "러시아", "영국", "프랑스", "독일", "인도", "베트남",
-              "유럽", "캐나다", "호주", "이스라엘", "이란", "사우디", "싱가포르", "인도네시아", "태국", "필리핀",
-              "말레이시아", "브라질", "멕시코", "이탈리아", "스페인", "네덜란드", "스위스", "스웨덴", "우크라이나",
-              "튀르키예", "터키", "이집트", "아시아", "아프리카", "중동", "대한민국", "조선", "고려", "신라", "백제"}
 
 
 def _subject_names(question: str, text: str) -> list[Span]:
