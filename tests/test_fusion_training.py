@@ -79,3 +79,11 @@ def test_the_verdict_sees_a_missing_number_only_for_number_questions():
     assert fusion.verdict_features(scores, feats, 0, 0.0, True, "count")[at] == 1.0
     assert fusion.verdict_features(scores, feats, 0, 0.0, True, "person")[at] == 0.0  # names are found less surely
     assert fusion.verdict_features(scores, feats, 1, 0.0, True, "count")[at] == 0.0  # the best sentence holds one
+
+
+def test_the_verdict_sees_a_missing_focus():
+    feats, scores = np.zeros((2, N_FEATURES)), np.array([1.0, 0.0])
+    at = fusion.VERDICT_FEATURES.index("focus_missing")
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True, None, True)[at] == 1.0
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True)[at] == 0.0
+    assert fusion.current().verdict[at] < 0  # a best sentence that never names the focus lowers P
