@@ -164,14 +164,19 @@ _FOCUS_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", 
 def question_focus(question: str) -> str | None:
     """What a question asks about: the common noun marked as its topic or subject nearest
     before the question word ("UAE 파견 부대의 예산은 얼마야?" -> "예산", "업스테이지 대표는
-    누구인가?" -> "대표"), unless it only names the kind of answer ("사람은 누구야?"). A best
+    누구인가?" -> "대표"), unless it only names the kind of answer ("사람은 누구야?"; "설립 시기는
+    언제야?" asks about 설립). A best
     sentence that never names it (nor its article's title) tends to be about the neighbourhood
     of the question, not its fact: the verdict's ``focus_missing``."""
     toks = tokens(question)
     q = next((i for i, t in enumerate(toks) if t.form in _FOCUS_QWORDS), None)
     for i in range((q or 0) - 1, 0, -1):
         if toks[i].tag in ("JX", "JKS") and toks[i].form in ("은", "는", "이", "가") and toks[i - 1].tag == "NNG":
-            return None if toks[i - 1].form in _ANSWER_NOUNS else toks[i - 1].form
+            if toks[i - 1].form not in _ANSWER_NOUNS:
+                return toks[i - 1].form
+            # "설립 시기는 언제야?", "투자 금액은 얼마야?": the noun before the answer's kind
+            before = toks[i - 2] if i >= 2 else None
+            return before.form if before and before.tag == "NNG" and before.form not in _ANSWER_NOUNS else None
     return None
 
 
