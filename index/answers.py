@@ -168,14 +168,23 @@ def question_focus(question: str) -> str | None:
     언제야?" asks about 설립). A best
     sentence that never names it (nor its article's title) tends to be about the neighbourhood
     of the question, not its fact: the verdict's ``focus_missing``."""
-    toks = tokens(question)
+    toks = [t for t in tokens(question) if t.tag not in ("SF", "SP")]
     q = next((i for i, t in enumerate(toks) if t.form in _FOCUS_QWORDS), None)
-    for i in range((q or 0) - 1, 0, -1):
-        if toks[i].tag in ("JX", "JKS") and toks[i].form in ("은", "는", "이", "가") and toks[i - 1].tag == "NNG":
-            if toks[i - 1].form not in _ANSWER_NOUNS:
-                return toks[i - 1].form
+    if q is None:
+        return None
+    for i in range(q - 1, 0, -1):
+        if toks[i].tag in ("JX", "JKS") and toks[i].form in ("은", "는", "이", "가"):
+            j = i - 1
+            noun = toks[j].form
+            if toks[j].tag == "XSN" and j >= 1 and toks[j - 1].tag == "NNG" and toks[j - 1].end == toks[j].start:
+                j -= 1  # "합격률", "투표율": the noun with its suffix
+                noun = toks[j].form + noun
+            elif toks[j].tag != "NNG":
+                return None
+            if noun not in _ANSWER_NOUNS:
+                return noun
             # "설립 시기는 언제야?", "투자 금액은 얼마야?": the noun before the answer's kind
-            before = toks[i - 2] if i >= 2 else None
+            before = toks[j - 1] if j >= 1 else None
             return before.form if before and before.tag == "NNG" and before.form not in _ANSWER_NOUNS else None
     return None
 
