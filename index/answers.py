@@ -179,7 +179,7 @@ def question_focus(question: str) -> str | None:
             if toks[j].tag == "XSN" and j >= 1 and toks[j - 1].tag == "NNG" and toks[j - 1].end == toks[j].start:
                 j -= 1  # "합격률", "투표율": the noun with its suffix
                 noun = toks[j].form + noun
-            elif toks[j].tag != "NNG":
+            elif toks[j].tag not in ("NNG", "SL"):
                 return None
             if noun not in _ANSWER_NOUNS:
                 return noun

@@ -340,6 +340,7 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     ("일본이 금융위기를 겪은 시기는 언제야?", None),
     ("청해부대 파견 기간은 언제까지야?", "파견"),  # the noun before the answer's kind
     ("간호사 면허 시험 합격률은 몇 퍼센트야?", "합격률"),  # a noun with its suffix
+    ("엔비디아 CEO는 누구야?", "CEO"),  # a title in Latin letters
     ("일본 AI 법의 정식 명칭은?", None),  # no question word: no focus
     ("일본은 어디에 법인을 세웠어?", None),  # only a common noun is a focus
     ("리벨리온은 어디에 법인을 세웠어?", "리벨리온"),  # Kiwi reads a name it does not know as a common noun
