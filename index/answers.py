@@ -162,7 +162,7 @@ _FOCUS_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", 
 
 @lru_cache(maxsize=4096)
 def question_focus(question: str) -> str | None:
-    """What a question asks about: the common noun marked as its topic or subject nearest
+    """What a question asks about: the common noun (or Latin word, "CEO") marked as its topic or subject nearest
     before the question word ("UAE 파견 부대의 예산은 얼마야?" -> "예산", "업스테이지 대표는
     누구인가?" -> "대표"), unless it only names the kind of answer ("사람은 누구야?"; "설립 시기는
     언제야?" asks about 설립). A best
