@@ -162,12 +162,13 @@ _FOCUS_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", 
 
 @lru_cache(maxsize=4096)
 def question_focus(question: str) -> str | None:
-    """What a question asks about: the common noun (or Latin word, "CEO") marked as its topic or subject nearest
-    before the question word ("UAE 파견 부대의 예산은 얼마야?" -> "예산", "업스테이지 대표는
-    누구인가?" -> "대표"), unless it only names the kind of answer ("사람은 누구야?"; "설립 시기는
-    언제야?" asks about 설립). A best
-    sentence that never names it (nor its article's title) tends to be about the neighbourhood
-    of the question, not its fact: the verdict's ``focus_missing``."""
+    """What a question asks about: the common noun (or Latin word, "CEO") marked as its topic
+    or subject nearest before the question word ("UAE 파견 부대의 예산은 얼마야?" -> "예산",
+    "업스테이지 대표는 누구인가?" -> "대표"). A noun that only names the kind of answer ("사람은
+    누구야?") is none, but the noun before it is ("설립 시기는 언제야?" -> "설립"), and a noun keeps
+    its suffix ("합격률"). A best sentence that never names the focus (nor does its article's
+    title) tends to be about the question's neighbourhood, not its fact: the verdict's
+    ``focus_missing``."""
     toks = [t for t in tokens(question) if t.tag not in ("SF", "SP")]
     q = next((i for i, t in enumerate(toks) if t.form in _FOCUS_QWORDS), None)
     if q is None:
