@@ -196,6 +196,7 @@ def fit_all(items: list[Item]):
 def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
     """(kind, hit at 1, hit in 5, answered) of each item under ``model``."""
     from index import fusion
+    from index.analyze import has_hangul
 
     out = []
     for it in items:
@@ -204,7 +205,7 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
                                                      it.qtype, it.focus_missing_at(int(order[0]))))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
-                    fusion.answered(p, model.threshold, it.question)))
+                    fusion.answered(p, model.threshold, has_hangul(it.question))))
     return out
 
 

@@ -157,7 +157,11 @@ _ANSWER_NOUNS = {"사람", "인물", "인사", "나라", "국가", "기업", "�
                  "시기", "시점", "때", "날", "날짜", "연도", "해", "기간", "이름", "명칭", "이유", "까닭", "원인", "나이", "순위",
                  "금액", "액수", "규모", "정도", "비율", "숫자", "수", "일", "것", "점", "내용", "방법", "결과", "분야",
                  "역할", "목적", "의미", "뜻", "조건", "요건"}
-_FOCUS_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "몇", "며칠", "어느", "어떤", "무슨"}
+# Question words as Kiwi gives them (followup.py rewrites around them too); a question's focus
+# stands before one that asks for a thing, not before "왜" or "어떻게".
+QUESTION_WORDS = frozenset({"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느",
+                            "몇", "며칠", "무슨"})
+_FOCUS_QWORDS = QUESTION_WORDS - {"왜", "어떻게"}
 
 
 @lru_cache(maxsize=4096)
@@ -335,7 +339,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form) \
                     and t.form not in _COUNTRIES:
                 for k in range(i + 1, min(n, i + 4)):
-                    end = _given_name_end(toks, i, k)
+                    end = _given_name_end(toks, i, k) if toks[k].form in _TITLES else t.end
                     if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") and (
                             len(t.form) == 3 or end > t.end
                             or (k == i + 1 and toks[k].form not in _MARKET_OR_BRANCH)):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .analyze import Token, tokens
+from .answers import QUESTION_WORDS
 
 _CONNECTIVE = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|and|what about|how about)\b[\s,]*",
                          re.IGNORECASE)
@@ -27,8 +28,7 @@ _NOUN = {"NNP", "NNG", "SL", "SH", "SN", "NR", "XR", "XPN", "XSN"}
 _PREDICATE = {"VV", "VA", "XSV", "XSA"}
 # Nouns that name an aspect of an entity ("리벨리온 대표"), not another entity.
 _TITLES = {"대표", "회장", "사장", "대표이사", "창업자", "본사", "매출", "직원", "주가", "가치", "규모", "위치", "임기"}
-_QWORDS = {"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느", "몇", "며칠",
-           "무슨"}
+_QWORDS = QUESTION_WORDS
 # Words that belong to the question word's phrase: "몇 분 동안", "얼마 동안", "몇 년 만에".
 _QWORD_TAIL = {"동안", "간", "만", "째", "정도", "쯤", "가량"}
 

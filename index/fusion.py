@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .analyze import has_hangul
 from .answers import AMOUNT, COUNT, DATE, DURATION
 
 DENSE_FLOOR = 0.70
@@ -136,13 +135,14 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 
-def answered(probability: float, threshold: float, question: str) -> bool:
+def answered(probability: float, threshold: float, korean: bool) -> bool:
     """The verdict: answer when P(answerable) reaches the threshold, and only a question in
-    Korean. A question without Hangul is matched by the dense model alone, across languages,
-    and cross-validated its first sentence was right for 3 of 11 answerable English questions,
-    while its P did not tell those from wrong ones or from questions whose article was
-    removed: an answer would more often be a wrong citation than a right one."""
-    return probability >= threshold and has_hangul(question)
+    Korean (``korean``: it holds Hangul). A question without Hangul is matched by the dense
+    model alone, across languages, and cross-validated its first sentence was right for 3 of 11
+    answerable English questions, while its P did not tell those from wrong ones or from
+    questions whose article was removed: an answer would more often be a wrong citation than a
+    right one."""
+    return probability >= threshold and korean
 
 
 @functools.cache
