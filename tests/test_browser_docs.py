@@ -35,7 +35,9 @@ def test_docs_render_offline_under_the_csp(server, browser):
     assert "한국 뉴스 Q&A" in page.locator(".info .title").inner_text()
     # open one operation: its Korean example comes from our own schema
     page.locator(".opblock-post .opblock-summary").first.click()
+    # Swagger UI fills the body after it appears: wait for the text, then check it
     page.locator(".opblock-body").first.wait_for(timeout=10_000)
+    page.wait_for_function("document.querySelector('.opblock-body')?.innerText.includes('리벨리온')", timeout=10_000)
     assert "리벨리온" in page.locator(".opblock-body").first.inner_text()
     assert not outside, outside  # everything came from this server: works offline
     assert not errors, errors
