@@ -265,16 +265,47 @@ def _foreign_name(form: str) -> bool:
     return not (form[0] in _SURNAMES and all(c in _GIVEN for c in form[1:]))
 
 
+# Proper nouns that follow a company's name before a title as its market or its office
+# ("네이버 일본 대표", "애플 코리아 대표", "리벨리온 도쿄 지사장"), never as a second name word.
+_MARKETS = _COUNTRIES | {"코리아", "재팬", "차이나", "아메리카", "글로벌", "아태", "동남아", "북미", "남미", "중남미",
+                         "미주", "도쿄", "오사카", "교토", "후쿠오카", "나고야", "요코하마", "서울", "부산", "베이징",
+                         "상하이", "선전", "뉴욕", "워싱턴", "실리콘밸리", "런던", "파리", "베를린"}
+# "former" and "current" between a name and its title: "아베 신조 전 총리"
+_TENURE = {"전", "현"}
+
+
+def _tenure(t: Token) -> bool:
+    return t.form in _TENURE and t.tag in ("MM", "NNG")
+
+
+# Syllables of Japanese names written in Hangul (the kana readings, with ㄴ for ん and ㅅ
+# for っ): "기시다 후미오" is Japanese although "기시다" could be a Korean name.
+_KANA_SYLLABLE = re.compile("[" + "".join(
+    chr(0xAC00 + (onset * 21 + vowel) * 28 + coda)
+    for onset in (0, 2, 3, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 18)  # ㄱㄴㄷㄹㅁㅂㅅㅆㅇㅈㅊㅋㅌㅍㅎ
+    for vowel in (0, 2, 5, 8, 12, 13, 17, 18, 20)  # ㅏ ㅑ ㅔ ㅗ ㅛ ㅜ ㅠ ㅡ ㅣ
+    for coda in (0, 4, 19)  # none, ㄴ, ㅅ
+    if vowel != 18 or onset in (9, 10, 12, 14)  # ㅡ only in 스, 쓰, 즈, 츠
+) + "]+")
+
+
+def _japanese_name(first: str, second: str) -> bool:
+    return bool(_KANA_SYLLABLE.fullmatch(first) and _KANA_SYLLABLE.fullmatch(second)) and len(second) >= 2
+
+
 def _given_name_end(toks: tuple[Token, ...], i: int, k: int) -> int:
     """Where the name opening at toks[i], before the title toks[k], ends. A Western or
     Japanese name comes in two words, with the organisation or the country between it
-    and the title: "도널드 트럼프 미국 대통령", "이시바 시게루 일본 총리", "젠슨 황 엔비디아 CEO".
-    A Korean name is one word, so the word after it is the organisation ("박성현 리벨리온
-    대표"). The second word is part of the name when the first cannot be a Korean name and
-    the second stands right before the title or before one more proper noun."""
+    and the title: "도널드 트럼프 미국 대통령", "이시바 시게루 일본 총리", "젠슨 황 엔비디아 CEO",
+    "아베 신조 전 총리". A Korean name is one word, so the word after it is the organisation
+    ("박성현 리벨리온 대표"). The second word is part of the name when the first cannot be a
+    Korean name, the second is no market or office ("네이버 일본 대표"), and it stands right
+    before the title or before one more proper noun or "전"/"현"."""
     nxt = toks[i + 1]
-    if _foreign_name(toks[i].form) and nxt.tag == "NNP" and nxt.start > toks[i].end \
-            and (k == i + 2 or (k == i + 3 and toks[i + 2].tag in ("NNP", "SL") and toks[i + 2].start > nxt.end)):
+    if (_foreign_name(toks[i].form) or _japanese_name(toks[i].form, nxt.form)) \
+            and nxt.tag == "NNP" and nxt.start > toks[i].end and nxt.form not in _MARKETS \
+            and (k == i + 2 or (k == i + 3 and toks[i + 2].start > nxt.end
+                                and (toks[i + 2].tag in ("NNP", "SL") or _tenure(toks[i + 2])))):
         return nxt.end
     return toks[i].end
 
@@ -336,16 +367,18 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # a name right before a title noun, possibly with an organisation between
             # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표"); a
             # two-syllable one only right before it: "일본 정부 관계자" names a country
-            if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,3}", t.form) \
+            if not (i and toks[i - 1].tag == "NNP") and re.fullmatch(r"[가-힣]{2,4}", t.form) \
                     and t.form not in _COUNTRIES:
                 for k in range(i + 1, min(n, i + 4)):
                     end = _given_name_end(toks, i, k) if toks[k].form in _TITLES else t.end
+                    # four syllables only as a foreign name's first word ("다카이치 사나에 총리"):
+                    # alone before a title, such a word is a company ("리벨리온 대표")
                     if toks[k].form in _TITLES and toks[k].tag in ("NNG", "NNP", "SL") and (
                             len(t.form) == 3 or end > t.end
-                            or (k == i + 1 and toks[k].form not in _MARKET_OR_BRANCH)):
+                            or (k == i + 1 and len(t.form) == 2 and toks[k].form not in _MARKET_OR_BRANCH)):
                         spans.append(Span(PERSON, t.start, end))
                         break
-                    if toks[k].tag not in ("NNP", "NNG", "SL"):
+                    if toks[k].tag not in ("NNP", "NNG", "SL") and not _tenure(toks[k]):
                         break
             # a name with no title: three syllables opening with a common surname, as in
             # encyclopedia text ("김종서를 보내", "이종무가 정벌하였다"), unless its last syllable

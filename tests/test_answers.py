@@ -153,12 +153,30 @@ def test_a_place_before_a_market_is_not_a_person(sentence, person):
     assert found == ([person] if person else [])
 
 
+@pytest.mark.parametrize("sentence, market", [
+    ("네이버 일본 대표는 그렇게 말했다.", "일본"),
+    ("쿠팡 미국 대표는 그렇게 말했다.", "미국"),
+    ("애플 코리아 대표는 그렇게 말했다.", "코리아"),
+    ("리벨리온 도쿄 지사장은 그렇게 말했다.", "도쿄"),
+])
+def test_a_company_s_market_is_no_second_name_word(sentence, market):
+    # "네이버 일본" had been read as a two-word foreign name, like "도널드 트럼프"
+    found = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON]
+    assert not any(market in f for f in found)
+
+
 @pytest.mark.parametrize("question, sentence, person", [
     # a foreign name is two words, with the country or the company before the title
     ("미국 대통령은 누구야?", "도널드 트럼프 미국 대통령은 관세를 발표했다.", "도널드 트럼프"),
     ("일본 총리는 누구야?", "이 대통령은 이시바 시게루 일본 총리와 회담을 가졌다.", "이시바 시게루"),
     ("엔비디아 CEO는 누구야?", "젠슨 황 엔비디아 CEO는 한국을 찾았다.", "젠슨 황"),
     ("미국 대통령은 누구야?", "도널드 트럼프 대통령은 관세를 발표했다.", "도널드 트럼프"),
+    # "전" (former) between the name and the title; a four-syllable first word
+    ("누가 사망했어?", "아베 신조 전 총리가 사망했다.", "아베 신조"),
+    ("새 총리는 누구야?", "다카이치 사나에 총리가 취임했다.", "다카이치 사나에"),
+    # a Japanese name whose first word could be a Korean name ("기시다")
+    ("일본 총리는 누구야?", "기시다 후미오 일본 총리가 방한했다.", "기시다 후미오"),
+    ("일본 총리는 누구야?", "기시다 후미오 전 총리는 그렇게 말했다.", "기시다 후미오"),
     # a Korean name is one word: what follows it is the company, even before a country
     ("리벨리온 대표는 누구야?", "박성현 리벨리온 대표는 그렇게 말했다.", "박성현"),
     ("일본 대표는 누구야?", "박성현 리벨리온 일본 대표는 그렇게 말했다.", "박성현"),
