@@ -160,10 +160,11 @@ def test_wrong_tokens_are_throttled_per_client(untrusted):
     with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
         codes = [c.delete(f"/documents/x{i}", headers={"Authorization": f"Bearer guess-{i}"}).status_code
                  for i in range(10)]
-        # at most 4 guesses a minute (one may have been spent by another test on this server)
+        # At most 4 guesses a minute. Another test on this server spent one earlier; in a sliding
+        # window that guess may turn a minute old during this burst and free one slot, so a 401
+        # may follow the 429s (a CI run saw [401, 401, 401, 429, 429, 429, 429, 429, 429, 401]).
         print(f"\n10 wrong-token DELETEs, limit 4/min: {codes}")
-        first_429 = codes.index(429)
-        assert 3 <= first_429 <= 4 and set(codes[first_429:]) == {429}, codes
+        assert codes[:3] == [401] * 3 and 3 <= codes.count(401) <= 4 and codes[3:].count(429) >= 6, codes
         r = c.delete("/documents/nope", headers={"Authorization": f"Bearer {TOKEN}"})
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1  # even the right token waits
 
