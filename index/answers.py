@@ -93,10 +93,14 @@ _RATE_NOUN = (r"((수익|성장|점유|증가|감소|상승|하락|인상|인하
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
                           r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
+                          # "회담 시간은 얼마나 됐어?", "얼마나 오래 걸려?", "얼마 만에 …?"
+                          r"(시간|기간|세월)(은|는|이|가)?\s*얼마|얼마나\s*오래|얼마\s*만에|"
                           r"\bhow long\b", re.I)),
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?", re.I)),
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
-    (AMOUNT, re.compile(r"얼마|금액|액수|규모는|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
+    # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
+    (AMOUNT, re.compile(r"얼마|금액|액수|규모(는|가)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로|야|이야|인가|예요|이에요|입니까|일까|인지))|"

@@ -24,6 +24,16 @@ from index.split import split_sentences
     ("실패 원인은 의지 부족인가?", None),  # proposes its answer: asks for a verdict, not a cause
     ("실패 원인은 무엇인가?", answers.REASON),
     ("첨단기술 산업화의 약점은 무엇인가?", None),
+    # a time noun with 얼마 asks how long, not how much
+    ("정상 회담 시간은 얼마나 됐어?", answers.DURATION),
+    ("공사는 얼마나 오래 걸려?", answers.DURATION),
+    ("출시 얼마 만에 흑자를 냈어?", answers.DURATION),
+    ("시간당 임금은 얼마야?", answers.AMOUNT),
+    # "어느 정도" at the end, or before 규모, asks for an amount
+    ("세제 혜택은 어느 정도야?", answers.AMOUNT),
+    ("구매 규모가 어느 정도야?", answers.AMOUNT),
+    ("시장은 2027년에 어느 정도 규모가 될까?", answers.AMOUNT),
+    ("일본은 AI 도입에 어느 정도 적극적이야?", None),
 ])
 def test_question_types(question, kind):
     assert answers.question_type(question) == kind
