@@ -53,6 +53,7 @@ class Item:
     corpus: str = ""  # where the gold article comes from ("seeds": news, "corpus": legal texts)
     qtype: str | None = None  # the answer shape the question asks for (answers.question_type)
     focus_missing: np.ndarray | None = None  # (n,) the question's focus noun is not in the sentence or its title
+    rows: list[tuple[str, int]] | None = None  # (doc_id, sentence index) of each candidate (bench.dense_variants)
 
     def focus_missing_at(self, j: int) -> bool:
         return bool(self.focus_missing[j]) if self.focus_missing is not None else False
@@ -93,7 +94,7 @@ def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = f
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
                             ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype,
-                            ranked.focus_missing))
+                            ranked.focus_missing, [(s.doc_id, s.index) for s in ranked.sentences]))
     return out
 
 
@@ -237,9 +238,10 @@ def cross_validate(items: list[Item], tested: list[Item] | None = None) -> dict:
     return summary(rows)
 
 
-def _all_items(tmp: Path, distractors: list | None = None) -> list[Item]:
+def _all_items(tmp: Path, distractors: list | None = None, indexes: list | None = None) -> list[Item]:
     """Training items of both question files; with ``distractors`` (segments of other
-    text) added to both indexes, the same questions in a noisier collection."""
+    text) added to both indexes, the same questions in a noisier collection. The two
+    indexes (the seeds', the seeds' with bench/corpus/) are appended to ``indexes``."""
     from index.evaluate import load_questions
 
     both = tmp / "texts"
@@ -250,6 +252,8 @@ def _all_items(tmp: Path, distractors: list | None = None) -> list[Item]:
     wide = _index(both, tmp / "b")
     if distractors:
         seeds_index, wide = seeds_index.with_changes(distractors), wide.with_changes(distractors)
+    if indexes is not None:
+        indexes += [seeds_index, wide]
     seed_ids = frozenset(seeds_index.documents)
     items = _items(seeds_index, load_questions(ROOT / "bench" / "dev_qa.jsonl"), "dev", seed_ids)
     return items + _items(wide, load_questions(ROOT / "bench" / "qa.jsonl"), "qa", seed_ids)
