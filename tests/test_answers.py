@@ -373,6 +373,11 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     ("일본은 어디에 법인을 세웠어?", None),  # only a common noun is a focus
     ("리벨리온은 어디에 법인을 세웠어?", "리벨리온"),  # Kiwi reads a name it does not know as a common noun
     ("왜 일본으로 가나?", None),
+    # the essence, the core, the background of something name the kind of answer too
+    ("일본이 겪는 문제의 본질은 뭐야?", None),
+    ("정부 대책의 핵심은 무엇인가?", None),
+    ("두 회사의 차이점은 뭐야?", None),
+    ("AI 반도체 투자 배경은 뭐야?", "투자"),
 ])
 def test_the_focus_is_what_a_question_asks_about(question, focus):
     assert answers.question_focus(question) == focus
