@@ -504,6 +504,10 @@ _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}
 _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
 
 
+# An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it
+_SIZE_WORD = re.compile(r"규모|금액|액수|매출|자금|예산|비용|투자액|가격|돈")
+
+
 @lru_cache(maxsize=4096)
 def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | None:
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount
@@ -555,9 +559,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
     names = _question_names(question)
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
+    # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
+    size = qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question))
     out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names, nouns)
            and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
-           and (s.kind != ARTICLE or "조" in (unit or ()))]
+           and (s.kind != ARTICLE or "조" in (unit or ()))
+           and not (size and (s.kind == SHARE or any(u in text[s.start:s.end] for u in _PERCENT)))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
@@ -599,6 +606,9 @@ def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool
     return bool(_lists(text, spans))
 
 
+_SOURCE = {"로부터", "으로부터", "에게서", "한테서"}
+
+
 def _subject_names(question: str, text: str) -> list[Span]:
     """For the highlight only, when a who-question's sentence holds no person phrase: the proper
     nouns that are the subject of a clause ("세종은 … 훈민정음을 창제", "원균이 이끈", "데버라 스미스가"),
@@ -610,7 +620,9 @@ def _subject_names(question: str, text: str) -> list[Span]:
     stated = _question_names(question) | _question_nouns(question)
     out = []
     for i, t in enumerate(toks[:-1]):
-        if t.tag != "NNP" or toks[i + 1].tag not in ("JKS", "JX") or toks[i + 1].start != t.end:
+        # the subject, or the one something came from ("일론 머스크로부터 … 자금을 받았고")
+        if t.tag != "NNP" or not (toks[i + 1].tag in ("JKS", "JX") or toks[i + 1].form in _SOURCE) \
+                or toks[i + 1].start != t.end:
             continue
         k = i
         while k and toks[k - 1].tag == "NNP" and toks[k].start - toks[k - 1].end <= 1:

@@ -325,6 +325,9 @@ def test_what_a_company_is_regarded_as_is_no_name():
     ("훈민정음을 창제한 왕은 누구인가?", "1443년 세종은 백성이 쉽게 배워 쓸 수 있는 훈민정음을 창제하였다.", "세종"),
     ("수군을 이끈 사람은 누구인가?", "1597년 원균이 이끈 조선 수군이 칠천량 해전에서 크게 패하였다.", "원균"),
     ("영어로 번역한 사람은 누구야?", "이 작품은 데버라 스미스가 영어로 번역하였다.", "데버라 스미스"),
+    # the one something came from answers "누가 댔어?"
+    ("창업 자금은 누가 댔어?", "OpenAI사는 일론 머스크로부터 초기 창업 자금을 받았고 나중에는 MS로부터 거액의 자금을 수혈했다.",
+     "일론 머스크"),
 ])
 def test_a_who_question_highlights_a_subject_name_without_a_title(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
@@ -381,3 +384,13 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
 ])
 def test_the_focus_is_what_a_question_asks_about(question, focus):
     assert answers.question_focus(question) == focus
+
+
+@pytest.mark.parametrize("question, phrase", [
+    ("2027년 일본 AI 시장 규모를 얼마로 예상했어?", "1조1천35억 엔"),  # a size: not the growth rate beside it
+    ("일본 AI 시장 성장률은?", "23.2%"),  # a rate: the percentage
+    ("2027년 시장 규모는 몇 % 커져?", "23.2%"),  # a size asked in percent
+])
+def test_a_size_is_answered_by_an_amount_not_a_percentage(question, phrase):
+    sentence = "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 달할 것으로 전망된다."
+    assert highlighted(question, sentence) == phrase
