@@ -394,3 +394,12 @@ def test_the_focus_is_what_a_question_asks_about(question, focus):
 def test_a_size_is_answered_by_an_amount_not_a_percentage(question, phrase):
     sentence = "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 달할 것으로 전망된다."
     assert highlighted(question, sentence) == phrase
+
+
+def test_money_is_answered_by_money():
+    # "자금은 얼마나 돼?" asks for money: a size in nanometres or a count of companies is no answer
+    q = "라피더스가 실제로 확보한 자금은 얼마나 돼?"
+    assert not answers.has_answer_shape(q, "일본이 2나노미터 칩 대량 생산을 위해 출범시킨 라피더스 프로젝트다.")
+    assert highlighted(q, "실제 조달한 금액은 1조 7,200억 엔(약 16조원)에 불과하다.") == "1조 7,200억 엔(약 16조원)"
+    # a size that is not money still takes a count
+    assert highlighted("협의회 규모는 얼마나 돼?", "협의회에는 14개 기업이 참여했다.") == "14개"
