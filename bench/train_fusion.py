@@ -54,9 +54,13 @@ class Item:
     qtype: str | None = None  # the answer shape the question asks for (answers.question_type)
     focus_missing: np.ndarray | None = None  # (n,) the question's focus noun is not in the sentence or its title
     rows: list[tuple[str, int]] | None = None  # (doc_id, sentence index) of each candidate (bench.dense_variants)
+    name_missing: np.ndarray | None = None  # (n,) share of the question's proper names the article never mentions
 
     def focus_missing_at(self, j: int) -> bool:
         return bool(self.focus_missing[j]) if self.focus_missing is not None else False
+
+    def name_missing_at(self, j: int) -> float:
+        return float(self.name_missing[j]) if self.name_missing is not None else 0.0
 
 
 def _index(seeds: Path, data_dir: Path):
@@ -94,7 +98,8 @@ def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = f
                              for s in ranked.sentences])
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
                             ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype,
-                            ranked.focus_missing, [(s.doc_id, s.index) for s in ranked.sentences]))
+                            ranked.focus_missing, [(s.doc_id, s.index) for s in ranked.sentences],
+                            ranked.name_missing))
     return out
 
 
@@ -168,7 +173,8 @@ def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarr
     for it in items:
         s = it.features @ w
         top = int(np.argmax(s))
-        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype, it.focus_missing_at(top)))
+        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype, it.focus_missing_at(top),
+                                         it.name_missing_at(top)))
         y.append(it.kind == "answerable")
     return np.array(x), np.array(y, float)
 
@@ -204,7 +210,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         s = model.score(it.features)
         order = np.argsort(-s, kind="stable")
         p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
-                                                     it.qtype, it.focus_missing_at(int(order[0]))))
+                                                     it.qtype, it.focus_missing_at(int(order[0])),
+                                                     it.name_missing_at(int(order[0]))))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, has_hangul(it.question))))
     return out

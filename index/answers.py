@@ -199,6 +199,14 @@ def question_focus(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def proper_names(question: str) -> frozenset[str]:
+    """The question's proper nouns and Latin words of two characters or more, lower-cased
+    ("올거나이즈", "jetro"). An answer's article names them: a best sentence from an article that
+    never mentions them is likely a neighbour's (the verdict's ``name_missing``)."""
+    return frozenset(t.form.lower() for t in tokens(question) if t.tag in ("NNP", "SL") and len(t.form) >= 2)
+
+
 # Korean numerals written in letters: Sino-Korean ("십", "백"; Kiwi tags them NR) and the
 # native determiners before a counter ("두 달", "세 차례", "한 시간").
 _NATIVE = {"한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉", "열", "스무"}

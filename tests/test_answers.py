@@ -403,3 +403,9 @@ def test_money_is_answered_by_money():
     assert highlighted(q, "실제 조달한 금액은 1조 7,200억 엔(약 16조원)에 불과하다.") == "1조 7,200억 엔(약 16조원)"
     # a size that is not money still takes a count
     assert highlighted("협의회 규모는 얼마나 돼?", "협의회에는 14개 기업이 참여했다.") == "14개"
+
+
+def test_proper_names_are_the_questions_names_and_latin_words():
+    assert answers.proper_names("올거나이즈는 JETRO와 어디에 법인을 세웠어?") >= {"jetro"}
+    assert answers.proper_names("일본은 AI에 얼마를 쓰나?") == frozenset({"일본", "ai"})
+    assert answers.proper_names("시장 규모는 얼마야?") == frozenset()

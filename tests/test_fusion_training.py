@@ -87,3 +87,11 @@ def test_the_verdict_sees_a_missing_focus():
     assert fusion.verdict_features(scores, feats, 0, 0.0, True, None, True)[at] == 1.0
     assert fusion.verdict_features(scores, feats, 0, 0.0, True)[at] == 0.0
     assert fusion.current().verdict[at] < 0  # a best sentence that never names the focus lowers P
+
+
+def test_the_verdict_sees_names_the_article_never_mentions():
+    feats, scores = np.zeros((2, N_FEATURES)), np.array([1.0, 0.0])
+    at = fusion.VERDICT_FEATURES.index("name_missing")
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True, None, False, 0.5)[at] == 0.5
+    assert fusion.verdict_features(scores, feats, 0, 0.0, True)[at] == 0.0
+    assert fusion.current().verdict[at] < 0  # an article that never names the question's names lowers P

@@ -42,6 +42,23 @@ def test_an_index_without_an_article_cites_nothing_of_it(real_seed_index):
     assert any(h.doc_id == gone for h in real_seed_index.search("리벨리온은 어디에 첫 해외법인을 세웠나?", k=10).hits)
 
 
+def test_the_verdict_knows_which_articles_name_the_question(real_seed_index):
+    """name_missing: the share of the question's names a candidate's article never mentions."""
+    from index.backend import LOCAL
+
+    question = "올거나이즈는 본사를 어디로 옮겼어?"
+    query = real_seed_index.query(question)
+    ranked = real_seed_index.rank(query, LOCAL.candidates(real_seed_index, query, 50, None))
+    for s, missing in zip(ranked.sentences, ranked.name_missing):
+        doc = real_seed_index.documents[s.doc_id]
+        assert missing == (0.0 if "올거나이즈" in doc.text.replace(" ", "") else 1.0)
+    assert set(ranked.name_missing) == {0.0, 1.0}  # both kinds of article among the candidates
+    # without the article that names it, the question is refused
+    gone = [d for d, doc in real_seed_index.documents.items() if "올거나이즈" in doc.text.replace(" ", "")]
+    assert real_seed_index.search(question).answered
+    assert not real_seed_index.with_changes(delete=gone).search(question).answered
+
+
 def test_answer_phrases_lie_inside_their_citation(real_seed_index, seed_qa):
     seen = 0
     for q in seed_qa:
