@@ -64,7 +64,9 @@ class Ranked:
     unseen: float  # share of the question's idf mass the corpus has never seen
     korean: bool
     focus_missing: np.ndarray  # (n,) bool: the question's focus noun is not in the sentence or its title
-    name_missing: np.ndarray  # (n,) share of the question's proper names the sentence's article never mentions
+    # (n,) share of the question's proper names the sentence's article never mentions: every
+    # candidate's when ranked for training (shape_top), else only the best allowed one's
+    name_missing: np.ndarray
 
     def verdict_input(self, top: int) -> np.ndarray:
         return fusion.verdict_features(np.where(self.allowed, self.scores, -np.inf), self.features, top,
@@ -473,10 +475,14 @@ class SentenceIndex:
                                 and focus not in self.documents[s.doc_id].title.replace(" ", "") for s in sentences]
         names = answers.proper_names(query.text)
         name_missing = np.zeros(n, np.float64)
-        if names:
-            # each article's title and text once, lower-cased, spacing ignored
+        if names and allowed.any():
+            # Each article's title and text, lower-cased, spacing ignored (~25 us for 5,000
+            # characters). The verdict reads only the best candidate's, so only its article is
+            # read, unless training (shape_top) needs every candidate's.
             missing: dict[str, float] = {}
-            for j, s in enumerate(sentences):
+            todo = range(n) if shape_top else [int(np.argmax(np.where(allowed, scores, -np.inf)))]
+            for j in todo:
+                s = sentences[j]
                 if s.doc_id not in missing:
                     doc = self.documents[s.doc_id]
                     text = f"{doc.title}|{doc.text}".replace(" ", "").lower()

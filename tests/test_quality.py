@@ -48,7 +48,7 @@ def test_the_verdict_knows_which_articles_name_the_question(real_seed_index):
 
     question = "올거나이즈는 본사를 어디로 옮겼어?"
     query = real_seed_index.query(question)
-    ranked = real_seed_index.rank(query, LOCAL.candidates(real_seed_index, query, 50, None))
+    ranked = real_seed_index.rank(query, LOCAL.candidates(real_seed_index, query, 50, None), shape_top=30)
     for s, missing in zip(ranked.sentences, ranked.name_missing):
         doc = real_seed_index.documents[s.doc_id]
         assert missing == (0.0 if "올거나이즈" in doc.text.replace(" ", "") else 1.0)
