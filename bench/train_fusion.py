@@ -62,6 +62,13 @@ class Item:
     def name_missing_at(self, j: int) -> float:
         return float(self.name_missing[j]) if self.name_missing is not None else 0.0
 
+    def verdict_input(self, scores: np.ndarray, top: int) -> np.ndarray:
+        """The verdict's features with ``top`` the best candidate under ``scores``."""
+        from index import fusion
+
+        return fusion.verdict_features(scores, self.features, top, self.unseen, self.korean, self.qtype,
+                                       self.focus_missing_at(top), self.name_missing_at(top))
+
 
 def _index(seeds: Path, data_dir: Path):
     from bench.scale import models_dir
@@ -167,14 +174,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = VERDICT_L2) -> tuple[
 
 
 def verdict_rows(w: np.ndarray, items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
-    from index import fusion
-
     x, y = [], []
     for it in items:
         s = it.features @ w
         top = int(np.argmax(s))
-        x.append(fusion.verdict_features(s, it.features, top, it.unseen, it.korean, it.qtype, it.focus_missing_at(top),
-                                         it.name_missing_at(top)))
+        x.append(it.verdict_input(s, top))
         y.append(it.kind == "answerable")
     return np.array(x), np.array(y, float)
 
@@ -209,9 +213,7 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
     for it in items:
         s = model.score(it.features)
         order = np.argsort(-s, kind="stable")
-        p = model.answerable(fusion.verdict_features(s, it.features, int(order[0]), it.unseen, it.korean,
-                                                     it.qtype, it.focus_missing_at(int(order[0])),
-                                                     it.name_missing_at(int(order[0]))))
+        p = model.answerable(it.verdict_input(s, int(order[0])))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, has_hangul(it.question))))
     return out
@@ -282,6 +284,19 @@ def _distractors(n_reviews: int) -> list:
     return [Segment.build(docs[a:a + 200], embedder) for a in range(0, len(docs), 200)]
 
 
+def neutral_if_stale() -> None:
+    """Extract features with the neutral model when the shipped file belongs to other features
+    (they just changed): the indexes built here only extract features, so their manifests
+    may name the neutral model."""
+    from index import fusion
+
+    try:
+        fusion.current()
+    except RuntimeError as e:
+        print(f"{e.__cause__}; extracting features with the neutral model")
+        fusion.current = lambda: fusion.NEUTRAL
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.train_fusion", description=__doc__.split("\n\n")[0])
     p.add_argument("--dry-run", action="store_true", help="cross-validate only; do not write the model")
@@ -291,13 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     from index import fusion
 
-    try:
-        fusion.current()
-    except RuntimeError as e:
-        # The shipped file belongs to other features (they just changed): the indexes built
-        # here only extract features, so their manifests may name the neutral model.
-        print(f"{e.__cause__}; extracting features with the neutral model")
-        fusion.current = lambda: fusion.NEUTRAL
+    neutral_if_stale()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsqa-train-") as tmp:
         items = _all_items(Path(tmp))

@@ -512,9 +512,11 @@ _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}
 _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
 
 
-# An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it
-_SIZE_WORD = re.compile(r"규모|금액|액수|매출|자금|예산|비용|투자액|가격|돈")
-_MONEY_WORD = re.compile(r"금액|액수|매출|자금|예산|비용|투자액|가격|돈|보조금|투자비|사업비")
+# An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it;
+# a sum of money is answered only in a currency
+_MONEY_NOUNS = r"금액|액수|매출|자금|예산|비용|투자액|가격|돈"
+_SIZE_WORD = re.compile(r"규모|" + _MONEY_NOUNS)
+_MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비")
 
 
 @lru_cache(maxsize=4096)
@@ -572,11 +574,18 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
     size = qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question))
     # "확보한 자금은 얼마나 돼?" asks for money: "2나노미터" or "14개사" is no answer
     money = size and bool(_MONEY_WORD.search(question))
-    out = [s for s in sentence_spans(text) if s.kind in kinds and not _overlaps_question(text, s, names, nouns)
-           and (s.kind == SHARE or any(u in text[s.start:s.end] for u in unit or ("",)))
-           and (s.kind != ARTICLE or "조" in (unit or ()))
-           and not (size and (s.kind == SHARE or any(u in text[s.start:s.end] for u in _PERCENT)))
-           and not (money and not any(u in text[s.start:s.end] for u in _MONEY))]
+
+    def fits(s: Span) -> bool:
+        phrase = text[s.start:s.end]
+        if size and (s.kind == SHARE or any(u in phrase for u in _PERCENT)):
+            return False
+        if money and not any(u in phrase for u in _MONEY):
+            return False
+        return ((s.kind == SHARE or any(u in phrase for u in unit or ("",)))
+                and (s.kind != ARTICLE or "조" in (unit or ())))
+
+    out = [s for s in sentence_spans(text)
+           if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
