@@ -419,10 +419,23 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 spans.append(Span(NAME, s0, t.end))
         elif t.tag == "NNG" and _PLACE_SUFFIX.search(t.form) and i + 1 < n and toks[i + 1].tag == "JKB":
             spans.append(Span(PLACE, t.start, t.end))
+            # with the name it belongs to, one space before: "후지산 기슭에", "서울 지역에서" (the
+            # shorter phrase stays too, in case the question itself names "후지산")
+            k = i - 1
+            if k >= 0 and toks[k].end + 1 == t.start and toks[k].tag in ("NNG", "NNP"):
+                while k >= 1 and toks[k - 1].end == toks[k].start and toks[k - 1].tag in ("NNG", "NNP"):
+                    k -= 1
+                if any(toks[m].tag == "NNP" for m in range(k, i)):
+                    spans.append(Span(PLACE, toks[k].start, t.end))
         if t.form in _ROLES and t.tag.startswith("NN") and i + 1 < n and toks[i + 1].tag in ("JKS", "JX"):
             spans.append(Span(PERSON, t.start, t.end))
         if t.tag == "SL" and i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서"):
             spans.append(Span(PLACE, t.start, t.end))
+            k = i  # and with the name glued before it: "워싱턴DC에서"
+            while k >= 1 and toks[k - 1].end == toks[k].start and toks[k - 1].tag in ("NNP", "SL"):
+                k -= 1
+            if k < i:
+                spans.append(Span(PLACE, toks[k].start, t.end))
     # a name introduced with a gloss in brackets, as news does: "파인더스AI(리테일 비전AI)",
     # "피처링(SNS 데이터 AI 분석)"; Kiwi tags such unknown names as common nouns
     # ("인공지능(AI)", "고대역폭 메모리(HBM)" gloss a term in Latin letters: not names)

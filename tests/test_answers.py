@@ -231,6 +231,19 @@ def test_a_place_suffix_needs_a_name_before_it(sentence, place):
     assert found == ([place] if place else [])
 
 
+@pytest.mark.parametrize("question, sentence, phrase", [
+    # a Latin name glued to the one before it is one place
+    ("트럼프 대통령은 어디서 만나?", "이 대통령은 미국 워싱턴DC에서 트럼프 대통령과 만날 예정이다.", "워싱턴DC"),
+    # a place noun with the name it belongs to, one space before
+    ("우븐 시티는 어디에 짓고 있어?", "도요타가 후지산 기슭에 조성 중인 우븐 시티는 미래 도시다.", "후지산 기슭"),
+    # the question names the mountain: the place noun alone still answers
+    ("후지산 어디에 짓고 있어?", "도요타가 후지산 기슭에 조성 중인 우븐 시티는 미래 도시다.", "기슭"),
+])
+def test_a_place_takes_the_name_it_belongs_to(question, sentence, phrase):
+    span = answers.best_span(question, sentence)
+    assert span and sentence[span[0]:span[1]] == phrase
+
+
 @pytest.mark.parametrize("sentence, people", [
     ("세종은 김종서를 보내 6진을 개척하게 하였다.", ["김종서"]),  # a name with no title
     ("1419년에는 이종무가 쓰시마를 정벌하였다.", ["이종무"]),
