@@ -156,12 +156,13 @@ def _asks_who_someone_is(question: str) -> bool:
 
 
 # Nouns that name the kind of answer, not a thing asked about: the answer stands in their
-# place ("참석한 사람은 누구야?" is answered by a name, "겪은 시기는 언제야?" by a date).
+# place ("참석한 사람은 누구야?" is answered by a name, "겪은 시기는 언제야?" by a date, "확보한
+# 자금은 얼마야?" by a sum that a sentence may call 금액 or give with no noun at all).
 _ANSWER_NOUNS = {"사람", "인물", "인사", "나라", "국가", "기업", "회사", "업체", "곳", "장소", "지역", "도시", "기관", "단체",
                  "시기", "시점", "때", "날", "날짜", "연도", "해", "기간", "이름", "명칭", "이유", "까닭", "원인", "나이", "순위",
                  "금액", "액수", "규모", "정도", "비율", "숫자", "수", "일", "것", "점", "내용", "방법", "결과", "분야",
                  "역할", "목적", "의미", "뜻", "조건", "요건", "본질", "핵심", "요지", "요점", "골자", "정체", "실체", "특징",
-                 "특성", "차이", "차이점", "공통점", "배경"}
+                 "특성", "차이", "차이점", "공통점", "배경", "돈", "자금", "비용", "가격"}
 # Question words as Kiwi gives them (followup.py rewrites around them too); a question's focus
 # stands before one that asks for a thing, not before "왜" or "어떻게".
 QUESTION_WORDS = frozenset({"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느",

@@ -394,6 +394,9 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     ("정부 대책의 핵심은 무엇인가?", None),
     ("두 회사의 차이점은 뭐야?", None),
     ("AI 반도체 투자 배경은 뭐야?", "투자"),
+    # money is the kind of answer: "조달한 금액은 1조 7,200억 엔" answers without saying "자금"
+    ("라피더스가 실제로 확보한 자금은 얼마나 돼?", None),
+    ("OpenAI의 초기 창업 자금은 누가 댔어?", "창업"),
 ])
 def test_the_focus_is_what_a_question_asks_about(question, focus):
     assert answers.question_focus(question) == focus
