@@ -155,14 +155,16 @@ def _asks_who_someone_is(question: str) -> bool:
     return False
 
 
+# Money as the kind of answer; 매출, 예산 and 투자액 are money too, but name what is asked about.
+_MONEY_KIND = ("금액", "액수", "자금", "비용", "가격", "돈")
 # Nouns that name the kind of answer, not a thing asked about: the answer stands in their
 # place ("참석한 사람은 누구야?" is answered by a name, "겪은 시기는 언제야?" by a date, "확보한
 # 자금은 얼마야?" by a sum that a sentence may call 금액 or give with no noun at all).
 _ANSWER_NOUNS = {"사람", "인물", "인사", "나라", "국가", "기업", "회사", "업체", "곳", "장소", "지역", "도시", "기관", "단체",
                  "시기", "시점", "때", "날", "날짜", "연도", "해", "기간", "이름", "명칭", "이유", "까닭", "원인", "나이", "순위",
-                 "금액", "액수", "규모", "정도", "비율", "숫자", "수", "일", "것", "점", "내용", "방법", "결과", "분야",
+                 "규모", "정도", "비율", "숫자", "수", "일", "것", "점", "내용", "방법", "결과", "분야",
                  "역할", "목적", "의미", "뜻", "조건", "요건", "본질", "핵심", "요지", "요점", "골자", "정체", "실체", "특징",
-                 "특성", "차이", "차이점", "공통점", "배경", "돈", "자금", "비용", "가격"}
+                 "특성", "차이", "차이점", "공통점", "배경", *_MONEY_KIND}
 # Question words as Kiwi gives them (followup.py rewrites around them too); a question's focus
 # stands before one that asks for a thing, not before "왜" or "어떻게".
 QUESTION_WORDS = frozenset({"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느",
@@ -325,6 +327,13 @@ def _given_name_end(toks: tuple[Token, ...], i: int, k: int) -> int:
 
 
 @lru_cache(maxsize=20000)  # the same sentences come back for many questions
+def _glued_start(toks: tuple[Token, ...], i: int, tags: tuple[str, ...]) -> int:
+    """The first token of the run of ``tags`` written together (no space) that ends at ``toks[i]``."""
+    while i and toks[i - 1].tag in tags and toks[i - 1].end == toks[i].start:
+        i -= 1
+    return i
+
+
 def sentence_spans(text: str) -> tuple[Span, ...]:
     """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
     toks = tokens(text)
@@ -412,29 +421,22 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                     s = toks[i - 1].start
                 spans.append(Span(PLACE, s, t.end))
             # glued parts make one name: "SK" + "하이닉스"
-            s0 = t.start
-            while i and toks[i - 1].tag in ("SL", "NNP") and toks[i - 1].end == s0:
-                i -= 1
-                s0 = toks[i].start
+            s0 = toks[_glued_start(toks, i, ("SL", "NNP"))].start
             if t.end - s0 >= 2:
                 spans.append(Span(NAME, s0, t.end))
         elif t.tag == "NNG" and _PLACE_SUFFIX.search(t.form) and i + 1 < n and toks[i + 1].tag == "JKB":
             spans.append(Span(PLACE, t.start, t.end))
             # with the name it belongs to, one space before: "후지산 기슭에", "서울 지역에서" (the
             # shorter phrase stays too, in case the question itself names "후지산")
-            k = i - 1
-            if k >= 0 and toks[k].end + 1 == t.start and toks[k].tag in ("NNG", "NNP"):
-                while k >= 1 and toks[k - 1].end == toks[k].start and toks[k - 1].tag in ("NNG", "NNP"):
-                    k -= 1
+            if i and toks[i - 1].end + 1 == t.start and toks[i - 1].tag in ("NNG", "NNP"):
+                k = _glued_start(toks, i - 1, ("NNG", "NNP"))
                 if any(toks[m].tag == "NNP" for m in range(k, i)):
                     spans.append(Span(PLACE, toks[k].start, t.end))
         if t.form in _ROLES and t.tag.startswith("NN") and i + 1 < n and toks[i + 1].tag in ("JKS", "JX"):
             spans.append(Span(PERSON, t.start, t.end))
         if t.tag == "SL" and i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서"):
             spans.append(Span(PLACE, t.start, t.end))
-            k = i  # and with the name glued before it: "워싱턴DC에서"
-            while k >= 1 and toks[k - 1].end == toks[k].start and toks[k - 1].tag in ("NNP", "SL"):
-                k -= 1
+            k = _glued_start(toks, i, ("NNP", "SL"))  # and with the name glued before it: "워싱턴DC에서"
             if k < i:
                 spans.append(Span(PLACE, toks[k].start, t.end))
     # a name introduced with a gloss in brackets, as news does: "파인더스AI(리테일 비전AI)",
@@ -528,7 +530,7 @@ _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b",
 
 # An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it;
 # a sum of money is answered only in a currency
-_MONEY_NOUNS = r"금액|액수|매출|자금|예산|비용|투자액|가격|돈"
+_MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
 _SIZE_WORD = re.compile(r"규모|" + _MONEY_NOUNS)
 _MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비")
 
