@@ -686,6 +686,12 @@ def _asked_particle(question: str) -> str | None:
     return None
 
 
+_TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|전한|강조|언급|발언|따르면")
+# What follows the date a source spoke on: "…에 따르면" (at most two words between), a verb of
+# saying, or the quote itself.
+_REPORTED = re.compile(r'\s*((\S+\s+){0,2}\S*에\s*따르면|(밝혔|말했|전했|설명했|덧붙였|강조했)|[“"‘])')
+
+
 def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
     """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
 
@@ -709,6 +715,7 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
     actions = [a for a in actions if a]
 
     wanted = _asked_particle(question)
+    telling = bool(_TELLING.search(question))
     toks = tokens(text) if wanted else ()
 
     def particle_of(s: Span) -> str | None:
@@ -737,7 +744,10 @@ def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, 
         # the nearest of the question's common nouns after it.
         ahead = min((a - s.end for occ in actions for a, _ in occ if a >= s.end), default=10 ** 6) \
             if qtype in (DATE, DURATION) and actions else 0
-        return (primary, mismatch, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
+        # the day the news was told, not the day of the event ("25일 업계에 따르면", "2일 밝혔다",
+        # "2일 “…"): after even a vague date of the event ("지난달"), unless the telling is asked about
+        reported = s.kind == DATE and not telling and bool(_REPORTED.match(text, s.end))
+        return (primary, mismatch, reported, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
 
     best = min(spans, key=cost)
     return best.start, best.end

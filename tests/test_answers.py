@@ -317,6 +317,23 @@ def test_more_answer_phrases(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
 
 
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the day the news was told ("25일 업계에 따르면") is not the day of the meeting
+    ("이 대통령은 언제 이시바 총리를 만났나?",
+     "25일 업계에 따르면 이 대통령은 지난 23일 일본 도쿄에서 이시바 시게루 일본 총리와 회담을 가졌다.", "지난 23일"),
+    # nor the day a source spoke ("2일 “…"), even against a vague date of the event
+    ("리벨리온은 언제 도쿄 법인을 세웠어?",
+     "박성현 리벨리온 대표는 2일 “시장이 빠르다”며 지난달 도쿄 법인을 세웠다고 설명했다.", "지난달"),
+    # unless the telling is what is asked about
+    ("박성현 대표는 언제 그렇게 말했어?",
+     "박성현 리벨리온 대표는 2일 “시장이 빠르다”며 지난달 도쿄 법인을 세웠다고 설명했다.", "2일"),
+    # a lone date stays the answer
+    ("보고서는 언제 나왔어?", "한국경제연구원은 2일 보고서를 냈다고 밝혔다.", "2일"),
+])
+def test_the_day_a_source_spoke_is_not_the_event_s(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
 def test_one_in_a_phrase_is_no_count():
     # "한 관계자" is "an official", not a count of one
     assert not answers.has_answer_shape("몇 명이 참석했어?", "업계의 한 관계자는 참석이 늘었다고 말했다.")
