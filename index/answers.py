@@ -500,8 +500,21 @@ def _overlaps_question(text: str, span: Span, question_forms: frozenset[str],
     it holds one of its ``question_forms``, or it is a name, place or person equal to one of its
     common ``nouns`` (Kiwi tags a name it does not know as one: "리벨리온은 어떤 회사야?")."""
     phrase = re.sub(r"\s+", "", text[span.start:span.end])
-    return any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms \
-        or (span.kind in (NAME, PLACE, PERSON) and phrase in nouns)
+    if any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms:
+        return True
+    if span.kind not in (NAME, PLACE, PERSON):
+        return False
+    if phrase in nouns:
+        return True
+    # a piece of a name the question writes as one word and the sentence spaces: "우븐" or
+    # "시티" of "우븐 시티" when the question asks "우븐시티는 어디에 있어?"
+    before = re.sub(r"\s+", "", text[max(0, span.start - 40):span.start])
+    after = re.sub(r"\s+", "", text[span.start:span.start + 40])
+    for w in question_forms | nouns:
+        k = w.find(phrase)
+        if len(w) > len(phrase) and k >= 0 and before.endswith(w[:k]) and after.startswith(w[k:]):
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)

@@ -339,6 +339,17 @@ def test_one_in_a_phrase_is_no_count():
     assert not answers.has_answer_shape("몇 명이 참석했어?", "업계의 한 관계자는 참석이 늘었다고 말했다.")
 
 
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the question glues the name the sentence spaces: neither piece is an answer
+    ("우븐시티는 어디에 있어?", "우븐 시티는 미래형 스마트 도시 실험 공간이다.", None),
+    ("우븐시티는 어디에 있어?", "도요타가 후지산 기슭에 조성 중인 ‘우븐 시티’는 미래 도시다.", "후지산 기슭"),
+    # a place inside another word of the question, but not spaced out of it, still answers
+    ("도쿄대는 어디에 있어?", "도쿄대는 도쿄에 있다.", "도쿄"),
+])
+def test_a_name_the_question_glues_is_not_its_answer(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
 def test_a_name_the_question_states_is_not_its_answer():
     # Kiwi does not know "리벨리온" and tags it a common noun; it is still the question's own subject
     sentence = "AI 반도체 스타트업 리벨리온이 최근 일본 도쿄에 첫 해외법인을 설립했다."
