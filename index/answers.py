@@ -494,6 +494,30 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+@dataclass(frozen=True)
+class Switch:
+    """A follow-up about another entity ("소니는 몇 개 스타트업에 투자했어?" then "도요타 연구소는?"):
+    the previous question's entity and the new one, each as its words glued ("소니", "도요타연구소")."""
+
+    previous: str
+    new: str
+
+    def owned_by_previous(self, text: str, span: Span) -> bool:
+        """Whether the entity named last before ``span`` is the previous one: "14개" in "소니는 …
+        14개 스타트업에 투자했고, 도요타 연구소 역시 …" answers the previous question, not this one."""
+        return _last_mention(text, span.start, self.previous) > _last_mention(text, span.start, self.new)
+
+
+def _last_mention(text: str, before: int, glued: str) -> int:
+    """The end offset of the last mention of ``glued`` (spacing ignored) ending by ``before``, or -1."""
+    if not glued:
+        return -1
+    at = [i for i, c in enumerate(text[:before]) if not c.isspace()]
+    squashed = "".join(text[i] for i in at)
+    k = squashed.rfind(glued)
+    return at[k + len(glued) - 1] + 1 if k >= 0 else -1
+
+
 def _overlaps_question(text: str, span: Span, question_forms: frozenset[str],
                        nouns: frozenset[str] = frozenset()) -> bool:
     """Whether a phrase merely repeats the question ("2030년까지 … 얼마?" is not answered by "2030년"):
@@ -584,8 +608,9 @@ def _question_nouns(question: str) -> frozenset[str]:
     return frozenset(t.form for t in tokens(question) if t.tag == "NNG" and len(t.form) >= 2)
 
 
-def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Span]:
-    """Phrases of ``text`` with the shape ``question`` asks for, minus those the question itself names."""
+def answer_spans(question: str, text: str, qtype: str | None = None, switch: Switch | None = None) -> list[Span]:
+    """Phrases of ``text`` with the shape ``question`` asks for, minus those the question itself
+    names and, in a follow-up about another entity (``switch``), those of the previous one."""
     qtype = question_type(question) if qtype is None else qtype
     if qtype is None:
         return []
@@ -614,7 +639,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None) -> list[Spa
                 and (s.kind != ARTICLE or "조" in (unit or ())))
 
     out = [s for s in sentence_spans(text)
-           if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)]
+           if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
+           and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
@@ -647,10 +673,10 @@ def _lists(text: str, spans: list[Span]) -> list[tuple[int, int]]:
     return runs
 
 
-def has_answer_shape(question: str, text: str, qtype: str | None = None) -> bool:
+def has_answer_shape(question: str, text: str, qtype: str | None = None, switch: Switch | None = None) -> bool:
     """``text`` holds a phrase of the asked shape; when the question asks for a list, two
     such phrases listed one after the other ("피처링(...), 채널톡(...)")."""
-    spans = answer_spans(question, text, qtype)
+    spans = answer_spans(question, text, qtype, switch)
     if not _LIST_QUESTION.search(question):
         return bool(spans)
     return bool(_lists(text, spans))
@@ -705,16 +731,17 @@ _TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|
 _REPORTED = re.compile(r'\s*((\S+\s+){0,2}\S*에\s*따르면|(밝혔|말했|전했|설명했|덧붙였|강조했)|[“"‘])')
 
 
-def best_span(question: str, text: str, qtype: str | None = None) -> tuple[int, int] | None:
+def best_span(question: str, text: str, qtype: str | None = None,
+              switch: Switch | None = None) -> tuple[int, int] | None:
     """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
 
     Of several phrases of the right shape, the primary kind wins, then the one
     nearest to the words the question shares with the sentence. A list question's
     answer is the longest list, from its first item to its last."""
     qtype = question_type(question) if qtype is None else qtype
-    spans = answer_spans(question, text, qtype) if qtype in FACTOID else []
+    spans = answer_spans(question, text, qtype, switch) if qtype in FACTOID else []
     if not spans and qtype == PERSON:
-        spans = _subject_names(question, text)
+        spans = [s for s in _subject_names(question, text) if not (switch and switch.owned_by_previous(text, s))]
     if not spans:
         return None
     if _LIST_QUESTION.search(question):

@@ -416,7 +416,7 @@ class SentenceIndex:
         for rank, (j, p) in enumerate(zip(order, probability), start=1):
             s = ranked.sentences[j]
             doc = self.documents[s.doc_id]
-            span = answers.best_span(query.text, s.text, ranked.qtype) if ranked.qtype else None
+            span = answers.best_span(query.text, s.text, ranked.qtype, resolved.switch) if ranked.qtype else None
             a, b = (s.start + span[0], s.start + span[1]) if span else (None, None)
             hits.append(Hit(rank, s.doc_id, doc.title, doc.published, s.index, s.start, s.end,
                             s.text, round(float(p), 4), a, b))
@@ -458,11 +458,12 @@ class SentenceIndex:
             # Only candidates near the best can trade places over the shape, so only they are
             # analysed (Kiwi, ~0.2 ms a sentence): everything else keeps its order below them.
             yes, no = model.shape_weights
+            switch = resolved.switch if resolved is not None else None
             best = float(scores[allowed].max()) if allowed.any() else 0.0
             near = [int(j) for j in np.argsort(-scores, kind="stable")[:shape_top or 30]
                     if allowed[j] and (shape_top or scores[j] >= best - (yes - no))]
             for j in near:
-                shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype)
+                shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype, switch)
                 feats[j, at["shape_yes" if shaped else "shape_no"]] = 1.0
                 scores[j] += yes if shaped else no
         unseen = (sum(query.idf[t] for t in query.terms if query.idf[t] >= self.stats.max_idf - 1e-9)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .analyze import Token, tokens
-from .answers import QUESTION_WORDS
+from .answers import QUESTION_WORDS, Switch
 
 _CONNECTIVE = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|and|what about|how about)\b[\s,]*",
                          re.IGNORECASE)
@@ -39,6 +39,11 @@ class Resolved:
     rewritten: bool = False  # True when the history changed the question
     replaced: tuple[str, ...] = field(default=())  # words of the previous question taken out
     added: tuple[str, ...] = field(default=())  # the follow-up's own words put in
+
+    @property
+    def switch(self) -> Switch | None:
+        """The entities traded, when the follow-up is about another one (see answers.Switch)."""
+        return Switch("".join(self.replaced), "".join(self.added)) if self.replaced and self.added else None
 
 
 def _runs(toks: Sequence[Token], tags: set[str]) -> list[tuple[int, int]]:

@@ -453,3 +453,22 @@ def test_proper_names_are_the_questions_names_and_latin_words():
     assert answers.proper_names("올거나이즈는 JETRO와 어디에 법인을 세웠어?") >= {"jetro"}
     assert answers.proper_names("일본은 AI에 얼마를 쓰나?") == frozenset({"일본", "ai"})
     assert answers.proper_names("시장 규모는 얼마야?") == frozenset()
+
+
+SONY_AND_TOYOTA = ("소니는 2016년 약 100억 엔 규모의 벤처펀드를 조성해 로봇과 AI 분야 14개 스타트업에 투자했고, "
+                   "도요타 연구소 역시 2017년 1억 달러 규모의 펀드를 조성했다.")
+
+
+@pytest.mark.parametrize("question,switch,sentence,phrase", [
+    # a follow-up about another entity is not answered by the previous one's figure
+    ("도요타 연구소는 몇 개 스타트업에 투자했어?", answers.Switch("소니", "도요타연구소"), SONY_AND_TOYOTA, None),
+    ("도요타 연구소는 얼마 규모의 펀드를 만들었어?", answers.Switch("소니", "도요타연구소"), SONY_AND_TOYOTA,
+     "1억 달러"),
+    # without the switch, the count is there to be highlighted
+    ("도요타 연구소는 몇 개 스타트업에 투자했어?", None, SONY_AND_TOYOTA, "14개"),
+    ("한국은 AI에 얼마를 쓰나?", answers.Switch("일본", "한국"), "일본은 10조엔, 한국은 1조원을 쓴다.", "1조원"),
+])
+def test_a_follow_up_about_another_entity_skips_the_previous_ones_phrase(question, switch, sentence, phrase):
+    span = answers.best_span(question, sentence, switch=switch)
+    assert (None if span is None else sentence[span[0]:span[1]]) == phrase
+    assert answers.has_answer_shape(question, sentence, switch=switch) == (phrase is not None)
