@@ -100,7 +100,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모(는|가)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
-                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로|야|이야|인가|예요|이에요|입니까|일까|인지))|"
@@ -518,12 +518,15 @@ def _last_mention(text: str, before: int, glued: str) -> int:
     return at[k + len(glued) - 1] + 1 if k >= 0 else -1
 
 
+_QUOTES_AND_SPACE = re.compile(r"[\s‘’“”'\"「」『』《》〈〉]+")
+
+
 def _overlaps_question(text: str, span: Span, question_forms: frozenset[str],
                        nouns: frozenset[str] = frozenset()) -> bool:
     """Whether a phrase merely repeats the question ("2030년까지 … 얼마?" is not answered by "2030년"):
     it holds one of its ``question_forms``, or it is a name, place or person equal to one of its
     common ``nouns`` (Kiwi tags a name it does not know as one: "리벨리온은 어떤 회사야?")."""
-    phrase = re.sub(r"\s+", "", text[span.start:span.end])
+    phrase = _QUOTES_AND_SPACE.sub("", text[span.start:span.end])
     if any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms:
         return True
     if span.kind not in (NAME, PLACE, PERSON):
@@ -604,8 +607,21 @@ def _question_names(question: str) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def _question_nouns(question: str) -> frozenset[str]:
-    """The question's common nouns of two syllables or more (see _overlaps_question)."""
-    return frozenset(t.form for t in tokens(question) if t.tag == "NNG" and len(t.form) >= 2)
+    """The question's common nouns of two syllables or more, and the words Kiwi splits into
+    nouns ("스타게이트" read as "스타" + "게이트"), glued (see _overlaps_question)."""
+    toks = tokens(question)
+    out = {t.form for t in toks if t.tag == "NNG" and len(t.form) >= 2}
+    for i in range(len(toks)):
+        glued = toks[i].form
+        for j in range(i + 1, min(i + 4, len(toks))):
+            if toks[j].start != toks[j - 1].end or not {toks[j - 1].tag, toks[j].tag} <= _NOUN_TAGS:
+                break
+            glued += toks[j].form
+            out.add(glued)
+    return frozenset(out)
+
+
+_NOUN_TAGS = {"NNG", "NNP", "SL", "SH"}
 
 
 def answer_spans(question: str, text: str, qtype: str | None = None, switch: Switch | None = None) -> list[Span]:
@@ -624,10 +640,10 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     names = _question_names(question)
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
+    # "확보한 자금은 얼마나 돼?" or "사업비는 총 얼마야?" asks for money: "2나노미터" or "14개사" is no answer
+    money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question))
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
-    size = qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question))
-    # "확보한 자금은 얼마나 돼?" asks for money: "2나노미터" or "14개사" is no answer
-    money = size and bool(_MONEY_WORD.search(question))
+    size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]

@@ -472,3 +472,32 @@ def test_a_follow_up_about_another_entity_skips_the_previous_ones_phrase(questio
     span = answers.best_span(question, sentence, switch=switch)
     assert (None if span is None else sentence[span[0]:span[1]]) == phrase
     assert answers.has_answer_shape(question, sentence, switch=switch) == (phrase is not None)
+
+
+@pytest.mark.parametrize("question,kind", [
+    # a question ending on a sum of money asks for an amount
+    ("라피더스가 실제로 모은 돈은?", answers.AMOUNT),
+    ("삼성전자 매출은?", answers.AMOUNT),
+    ("라피더스 사업비는?", answers.AMOUNT),
+    # unless it asks why or where
+    ("돈이 왜 필요해?", answers.REASON),
+    ("자금은 어디서 나와?", answers.PLACE),
+])
+def test_a_question_ending_on_money_asks_for_an_amount(question, kind):
+    assert answers.question_type(question) == kind
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # money is asked for by 사업비 alone, with no 규모 beside it: a size in nanometres is no answer
+    ("라피더스 사업비는 총 얼마로 잡혔어?", "일본이 2나노미터 칩 생산을 위해 세운 라피더스 프로젝트다.", None),
+    ("라피더스 사업비는 총 얼마로 잡혔어?", "총비용이 5조 엔으로 산정됐지만 실제 조달한 금액은 적다.", "5조 엔"),
+])
+def test_a_sum_of_money_is_answered_in_a_currency(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+def test_a_name_kiwi_splits_in_the_question_is_still_the_questions_own():
+    # Kiwi reads the question's "스타게이트" as "스타" + "게이트"; the quoted name in the sentence is still its own
+    sentence = "소프트뱅크는 오라클 등이 참여한 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다."
+    phrases = [sentence[s.start:s.end] for s in answers.answer_spans("스타게이트에는 어떤 회사들이 참여했어?", sentence)]
+    assert "오라클" in phrases and not any("스타게이트" in p for p in phrases)
