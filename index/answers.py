@@ -782,6 +782,18 @@ def best_span(question: str, text: str, qtype: str | None = None,
             return _PARTICLE_CLASS.get(t.form) if t.tag.startswith("J") else None
         return None
 
+    def subject(s: Span) -> bool:
+        """The phrase is a clause's subject or topic ("소니는 … 투자했고")."""
+        after = next((t for t in toks if t.start >= s.end), None)
+        return after is not None and after.start == s.end and after.tag in ("JKS", "JX") \
+            and after.form in ("은", "는", "이", "가")
+
+    if qtype == PLACE and wanted in ("에", "로", "에서"):
+        # "어디에 투자했어?" is not answered by the one who invested ("소니는 … 14개 스타트업에 투자했고")
+        spans = [s for s in spans if not subject(s)]
+        if not spans:
+            return None
+
     def cost(s: Span) -> tuple:
         primary = 0 if s.kind == qtype else 1
         # "어디로 옮겼어?" is answered by the place with 로: "미국에 있던 본사를 일본으로"

@@ -501,3 +501,13 @@ def test_a_name_kiwi_splits_in_the_question_is_still_the_questions_own():
     sentence = "소프트뱅크는 오라클 등이 참여한 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다."
     phrases = [sentence[s.start:s.end] for s in answers.answer_spans("스타게이트에는 어떤 회사들이 참여했어?", sentence)]
     assert "오라클" in phrases and not any("스타게이트" in p for p in phrases)
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # "어디에 투자했어?" asks where the money went, not who invested
+    ("도요타 연구소 펀드는 어디에 투자했어?", SONY_AND_TOYOTA, None),
+    ("리벨리온은 어디에 법인을 세웠어?", "AI 반도체 스타트업 리벨리온이 최근 일본 도쿄에 첫 해외법인을 설립했다.", "일본 도쿄"),
+    ("법인은 어디에 있어?", "일본은 도쿄에 법인이 있다.", "도쿄"),
+])
+def test_where_to_is_not_answered_by_a_subject(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
