@@ -99,7 +99,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?", re.I)),
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
-    (AMOUNT, re.compile(r"얼마|금액|액수|규모(는|가)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
+    (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
                         r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
@@ -624,11 +624,24 @@ def _question_nouns(question: str) -> frozenset[str]:
 _NOUN_TAGS = {"NNG", "NNP", "SL", "SH"}
 
 
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=\s*년)")
+
+
+def _other_years(question: str, text: str) -> bool:
+    """The question is about a year ("2027년 일본 AI 시장 규모는?") and ``text`` speaks of
+    others only ("2030년까지 … 1조7천774억 엔"): its phrases answer another question."""
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return False
+    told = set(_YEAR.findall(text))
+    return bool(told) and not told & asked
+
+
 def answer_spans(question: str, text: str, qtype: str | None = None, switch: Switch | None = None) -> list[Span]:
     """Phrases of ``text`` with the shape ``question`` asks for, minus those the question itself
     names and, in a follow-up about another entity (``switch``), those of the previous one."""
     qtype = question_type(question) if qtype is None else qtype
-    if qtype is None:
+    if qtype is None or _other_years(question, text):
         return []
     kinds = {qtype}
     if qtype == COUNT:

@@ -511,3 +511,15 @@ def test_a_name_kiwi_splits_in_the_question_is_still_the_questions_own():
 ])
 def test_where_to_is_not_answered_by_a_subject(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,shaped", [
+    # a sentence of other years only answers another question
+    ("2021년 투자액은 얼마야?", "2023년 기준 투자액은 2318억원에 그쳤다.", False),
+    ("2021년 투자액은 얼마야?", "2021년 9895억원이던 투자액은 2023년 2318억원에 그쳤다.", True),
+    # a sentence with no year may still answer
+    ("2021년 투자액은 얼마야?", "투자액은 9895억원이었다.", True),
+    ("2027년 일본 AI 시장 규모 전망은?", "시장은 2030년까지 약 1조7천774억 엔 규모로 확대될 것으로 전망됐다.", False),
+])
+def test_a_question_about_a_year_is_not_answered_by_other_years(question, sentence, shaped):
+    assert answers.has_answer_shape(question, sentence) == shaped

@@ -135,3 +135,15 @@ def test_a_number_the_articles_do_not_give_is_refused(real_seed_index, question)
     # the articles are about these companies, but no sentence gives the number asked for
     res = real_seed_index.search(question, k=5)
     assert not res.answered, (res.best_score, [h.text for h in res.hits[:2]])
+
+
+@pytest.mark.parametrize("question,first,phrase", [
+    # the sentence of the year asked, not the one of another year nearby
+    ("2021년 글로벌 VC 국내 투자액은?", "2021년(9895억원)", "9895억원"),
+    ("2027년 일본 AI 시장 규모 전망은?", "2027년에는약1조1천35억엔", "1조1천35억 엔"),
+])
+def test_a_question_about_a_year_cites_that_year(real_seed_index, question, first, phrase):
+    res = real_seed_index.search(question, k=3)
+    h = res.hits[0]
+    assert first in squash(h.text), [x.text for x in res.hits]
+    assert real_seed_index.documents[h.doc_id].text[h.answer_start:h.answer_end] == phrase
