@@ -523,3 +523,21 @@ def test_where_to_is_not_answered_by_a_subject(question, sentence, phrase):
 ])
 def test_a_question_about_a_year_is_not_answered_by_other_years(question, sentence, shaped):
     assert answers.has_answer_shape(question, sentence) == shaped
+
+
+@pytest.mark.parametrize("question,kind", [
+    # a title's name is a person's
+    ("리벨리온 대표 이름 알려줘", answers.PERSON),
+    ("일본 총리 이름은?", answers.PERSON),
+    ("이시바 총리의 성함은?", answers.PERSON),
+    # a thing's name is not
+    ("회사 이름은?", answers.NAME),
+    ("펀드 이름은?", answers.NAME),
+])
+def test_the_name_of_a_title_asks_for_a_person(question, kind):
+    assert answers.question_type(question) == kind
+
+
+def test_the_name_of_a_title_is_a_whole_name():
+    sentence = "이 대통령은 지난 23일 일본 도쿄에서 이시바 시게루 일본 총리와 한일정상회담을 가졌다."
+    assert highlighted("일본 총리 이름은?", sentence) == "이시바 시게루"
