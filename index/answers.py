@@ -670,7 +670,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         return ((s.kind == SHARE or any(u in phrase for u in unit or ("",)))
                 and (s.kind != ARTICLE or "조" in (unit or ())))
 
-    out = [s for s in sentence_spans(text)
+    out = [s for s in _affirmed(text, sentence_spans(text))
            if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
            and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
@@ -685,6 +685,24 @@ _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 # What may stand between two items of a list: a separator ("A, B", "A·B", "A와 B", "A 및 B",
 # "▲A ▲B"), after an optional bracketed gloss of the first item ("파인더스AI(리테일 비전AI), 피처링").
 _LIST_GAP = re.compile(r"\s*(\([^()]{0,40}\))?\s*([,·、/]|와|과|및|▲|,\s*▲)\s*▲?\s*")
+
+
+# "애플도 아니고", "의지가 아니라", "대기업이 아닌": what follows denies the phrase
+_DENIED = re.compile(r"(\s*(" + "|".join(sorted(_TITLES, key=len, reverse=True)) + r"))?"
+                     r"\s*(도|이|가|은|는)?\s*((더더욱|더욱|결코|절대로?|전혀)\s*)?아(니|닌)")
+# between the items of a denied list, words the shapes do not know may stand ("구글, MS, 메타도 아니고")
+_DENIED_LIST_GAP = re.compile(r"\s*([,·]\s*[^\s,·]{1,12}\s*)*[,·]\s*|\s*(와|과|및)\s*")
+
+
+def _affirmed(text: str, spans: tuple[Span, ...]) -> list[Span]:
+    """``spans`` minus those the sentence denies ("현재 가장 잘 나가는 테크 기업은 애플도 아니고,
+    구글, MS, 메타도 아니고 …"): a denied phrase, and the items listed before it."""
+    denied: list[Span] = []
+    for s in sorted(spans, key=lambda s: -s.start):
+        if _DENIED.match(text, s.end) or any(d.start >= s.end and _DENIED_LIST_GAP.fullmatch(text, s.end, d.start)
+                                             for d in denied):
+            denied.append(s)
+    return [s for s in spans if s not in denied]
 
 
 def _lists(text: str, spans: list[Span]) -> list[tuple[int, int]]:

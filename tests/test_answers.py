@@ -541,3 +541,16 @@ def test_the_name_of_a_title_asks_for_a_person(question, kind):
 def test_the_name_of_a_title_is_a_whole_name():
     sentence = "이 대통령은 지난 23일 일본 도쿄에서 이시바 시게루 일본 총리와 한일정상회담을 가졌다."
     assert highlighted("일본 총리 이름은?", sentence) == "이시바 시게루"
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # what the sentence denies is no answer, nor are the items listed before it
+    ("지금 가장 잘나가는 테크 기업은?", "현재 가장 잘 나가는 테크 기업은 애플도 아니고, 구글, MS, 메타도 아니고 트위터는 더더욱 아니다.", None),
+    ("어느 회사가 1위야?", "1위는 삼성전자가 아니라 SK하이닉스다.", "SK하이닉스"),
+    ("누가 왔어?", "김철수 대표가 아닌 이영희 부사장이 왔다.", "이영희"),
+    # "뿐 아니라" adds, it does not deny; a denial later in the clause is about another word
+    ("어느 회사가 1위야?", "1위는 삼성전자뿐 아니라 SK하이닉스다.", "삼성전자"),
+    ("누가 말했어?", "김철수 대표는 돈이 아니라 시간이 없다고 말했다.", "김철수"),
+])
+def test_a_denied_phrase_is_not_the_answer(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
