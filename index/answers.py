@@ -775,6 +775,10 @@ def _asked_particle(question: str) -> str | None:
     return None
 
 
+# "공급하는 회사는?", "참여한 기업은 어디야?": the question's verb modifies what it asks for
+_MODIFIED_ASK = re.compile(r"(는|은|한|된|던|할|될)\s+(회사|기업|업체|곳|사람|인물|나라|국가|도시|기관|단체)")
+# the clause has a subject of its own ("오라클 등이 참여한 … 프로젝트"): what it modifies is not the doer
+_SUBJECT_BEFORE = re.compile(r"(\s*등)?[이가]\s+$")
 _TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|전한|강조|언급|발언|따르면")
 # What follows the date a source spoke on: "…에 따르면" (at most two words between), a verb of
 # saying, or the quote itself.
@@ -806,6 +810,14 @@ def best_span(question: str, text: str, qtype: str | None = None,
 
     wanted = _asked_particle(question)
     telling = bool(_TELLING.search(question))
+    # "HBM을 공급하는 회사는?": the doer of the question's verb is the name that verb modifies
+    # ("HBM을 공급하는 SK하이닉스"), or the clause's own subject ("오라클 등이 참여한 … 프로젝트")
+    doers = set()
+    if qtype in (NAME, PLACE, PERSON) and _MODIFIED_ASK.search(question):
+        for a in _question_actions(question):
+            for m in re.finditer(re.escape(a) + r"(하|되)?(는|은|한|된|던|할|될)\s+", text):
+                own = _SUBJECT_BEFORE.search(text, 0, m.start())
+                doers.add(("end", own.start()) if own else ("start", m.end()))
     toks = tokens(text) if wanted else ()
 
     def particle_of(s: Span) -> str | None:
@@ -849,7 +861,9 @@ def best_span(question: str, text: str, qtype: str | None = None,
         # the day the news was told, not the day of the event ("25일 업계에 따르면", "2일 밝혔다",
         # "2일 “…"): after even a vague date of the event ("지난달"), unless the telling is asked about
         reported = s.kind == DATE and not telling and bool(_REPORTED.match(text, s.end))
-        return (primary, mismatch, reported, vague, aside, ahead, sum(gaps) / len(gaps) if gaps else 0, s.start)
+        unmodified = bool(doers) and ("start", s.start) not in doers and ("end", s.end) not in doers
+        return (unmodified, primary, mismatch, reported, vague, aside, ahead,
+                sum(gaps) / len(gaps) if gaps else 0, s.start)
 
     best = min(spans, key=cost)
     return best.start, best.end

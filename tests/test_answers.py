@@ -554,3 +554,15 @@ def test_the_name_of_a_title_is_a_whole_name():
 ])
 def test_a_denied_phrase_is_not_the_answer(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the name the question's verb modifies: "공급하는 회사" is answered by "공급하는 SK하이닉스"
+    ("HBM을 공급하는 회사는 어디야?",
+     "엔비디아의 GPU 수요폭증에 따라 GPU에 쓰이는 HBM(고대역폭메모리)를 공급하는 SK하이닉스와 삼성 전자의 수혜도 크다.",
+     "SK하이닉스"),
+    ("스타게이트에 참여한 기업은?", "최근에는 오픈AI와 오라클 등이 참여한 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다.",
+     "오라클"),
+])
+def test_the_name_the_questions_verb_modifies_is_the_answer(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
