@@ -35,6 +35,10 @@ def load_questions(path: Path) -> list[dict]:
             raise InputError(f'{path}:{n} needs a "q" string and a "keys" list')
         row.setdefault("keys", [])
         row.setdefault("id", f"line{n}")
+        if not row["keys"] and not row.get("unanswerable"):
+            # it could never be found, and would count as a miss
+            raise InputError(f'{path}:{n} ({row["id"]}) has no "keys": list the fragments of its answer '
+                             f'sentence, or mark it "unanswerable": true')
         rows.append(row)
     if not rows:
         raise InputError(f"{path} holds no questions")

@@ -206,3 +206,18 @@ def test_term_weights_come_from_the_questions_neighbourhood(index, fake_embedder
     assert len(shared) >= 40
     for key in shared:
         assert after[key] == pytest.approx(before[key], abs=1e-9), key
+
+
+def test_a_question_file_says_which_line_cannot_be_scored(tmp_path):
+    from index.errors import InputError
+    from index.evaluate import load_questions
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"id": "a", "q": "누구야?", "keys": ["박성현"]}\n{"id": "b", "q": "몇 명이야?", "keys": []}\n',
+                    encoding="utf-8")
+    # a question without keys could never be found: it is an error, not a silent miss
+    with pytest.raises(InputError, match=r'qa.jsonl:2 \(b\) has no "keys".*"unanswerable": true'):
+        load_questions(path)
+    path.write_text('{"id": "b", "q": "몇 명이야?", "keys": [], "unanswerable": true}\nnot json\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"qa\.jsonl:2 is not JSON"):
+        load_questions(path)
