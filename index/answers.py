@@ -31,7 +31,7 @@ _PERCENT = {"%", "퍼센트", "포인트", "％"}
 _DATE_UNITS = {"년", "월", "일", "분기", "년대", "년도", "세기"}
 _TIME_UNITS = {"분", "초", "시간", "개월", "주", "주일", "일", "년", "달", "시"}
 _COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대", "건", "척", "세", "살", "차", "회", "번", "차례",
-             "국", "종", "가지", "층", "편", "석", "표", "부"}
+             "국", "종", "가지", "층", "편", "석", "표", "부", "부작"}
 # Words that make a date phrase without a number, or extend one ("지난 3월", "내년 상반기").
 _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달", "다음달", "금년", "상반기", "하반기",
                "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시",
@@ -70,7 +70,10 @@ _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대�
 # A one-syllable suffix makes a place only after a name of two or more ("서울시", "경기도",
 # "부산항"): "요구", "속도", "육성" and "정도" are common nouns.
 _PLACE_SUFFIX = re.compile(r"(..(시|도|군|구|국|주|섬|항|역|현|성)|.*(해역|지역|학교|대학|대학교|반도|도시|공항|기슭))$")
-_UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS
+# Measures: "1,947m", "약 437km", "20~50km", "900hPa", "500만 m²", "초속 17m"
+_MEASURES = {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "m²", "㎡", "km²", "㎢", "kg", "g", "t", "hPa", "℃", "ha",
+             "미터", "킬로미터", "센티미터", "밀리미터", "킬로그램", "그램", "톤", "헥토파스칼", "평", "헥타르", "마일"}
+_UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS | _MEASURES
 _CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
 _CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
 _QUOTE_OPEN = "‘“'\"「『《〈<"
@@ -236,7 +239,8 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
             continue
         j = i
         while j + 1 < n and (toks[j + 1].tag in ("SN", "NR") or (toks[j + 1].form in (",", ".", "~") and
-                                                                    j + 2 < n and toks[j + 2].tag == "SN")):
+                                                                    j + 2 < n and toks[j + 2].tag == "SN")
+                             or (_is_number(toks[j + 1]) and toks[j + 1].start == toks[j].end)):  # "열" + "두"
             j += 1
         if j + 2 < n and toks[j + 1].tag == "XSN" and toks[j + 1].form in _ABOUT:
             j += 1  # "10여 년", "십여 년", "100여 명": about ten years
@@ -244,6 +248,8 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
         if j + 1 < n and (toks[j + 1].tag == "NNB" or toks[j + 1].form in _UNITS):
             unit, utag = toks[j + 1].form, toks[j + 1].tag
             j += 1
+            if unit == "부" and j + 1 < n and toks[j + 1].form == "작" and toks[j + 1].start == toks[j].end:
+                unit, j = "부작", j + 1  # "24부작": Kiwi reads 부 + 작
         out.append((i, j, unit, utag))
         i = j + 1
     return out
@@ -494,7 +500,10 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     for m in re.finditer(rf"(?<!\w)[{re.escape(_QUOTE_OPEN)}](?!\s)([^{re.escape(_QUOTE_CLOSE)}]{{1,30}})"
                          rf"(?<!\s)[{re.escape(_QUOTE_CLOSE)}]", text):
         spans.append(Span(NAME, m.start(), m.end()))
-    return tuple(spans)
+    # Kiwi sometimes reads a name with its genitive as one proper noun ("서귀포시의"); a name of
+    # three syllables may end in 의 itself ("손정의")
+    return tuple(Span(s.kind, s.start, s.end - 1) if s.kind in (NAME, PLACE, PERSON) and s.end - s.start >= 4
+                 and text[s.end - 1] == "의" else s for s in spans)
 
 
 @dataclass(frozen=True)
@@ -559,11 +568,19 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|조)")
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|조|"
+                               r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
+
+
+def _has_unit(phrase: str, unit: str) -> bool:
+    """``phrase`` holds ``unit``, not as part of a longer Latin one ("m" is not in "437km" or "m²")."""
+    return re.search(rf"(?<![A-Za-z]){re.escape(unit)}(?![A-Za-z²])", phrase) is not None
 
 
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"},
-              {"번", "회", "차례"}, {"개월", "달"})
+              {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
+              {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
+              {"헥토파스칼", "hPa"})
 
 
 # A rate is answered by a percentage, not by the amount it is a rate of: "수익률은 얼마야?" is not
@@ -584,6 +601,11 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
     or a count of a rate ("수익률은 얼마야?"), a percentage; None: any."""
     m = _UNIT_AFTER_MYEOT.search(question)
     if not m:
+        # a counter of its own: "몇 마당", "몇 그루", "몇 권"
+        toks = tokens(question)
+        after = next((toks[i + 1] for i, t in enumerate(toks[:-1]) if t.form == "몇" and t.tag in ("MM", "NR")), None)
+        if after is not None and after.tag in ("NNG", "NNB") and after.form not in _UNITS:
+            return frozenset({after.form})
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
@@ -653,7 +675,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         kinds |= {COUNT, SHARE}
     if qtype == PLACE:
         kinds.add(NAME)
-    names = _question_names(question)
+    names = _question_names(question) - _MEASURES  # "몇 km인가?" names a unit, not its answer
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
     # "확보한 자금은 얼마나 돼?" or "사업비는 총 얼마야?" asks for money: "2나노미터" or "14개사" is no answer
@@ -667,11 +689,20 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
             return False
         if money and not any(u in phrase for u in _MONEY):
             return False
-        return ((s.kind == SHARE or any(u in phrase for u in unit or ("",)))
+        return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
                 and (s.kind != ARTICLE or "조" in (unit or ())))
 
-    out = [s for s in _affirmed(text, sentence_spans(text))
+    found = sentence_spans(text)
+    if unit and not unit & _UNITS:
+        # the question's own counter, which the shapes do not know: "다섯 마당"
+        toks = tokens(text)
+        found += tuple(Span(COUNT, toks[i].start, toks[j + 1].end) for i, j, u, _ in _number_groups(toks)
+                       if not u and j + 1 < len(toks) and toks[j + 1].form in unit)
+    said = _QUOTES_AND_SPACE.sub("", question)
+    out = [s for s in _affirmed(text, found)
            if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
+           # a number phrase the question states in words: "열두 마당 가운데 … 몇 마당인가?"
+           and not (s.kind in (COUNT, AMOUNT, DATE, DURATION) and _QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said)
            and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end

@@ -566,3 +566,28 @@ def test_a_denied_phrase_is_not_the_answer(question, sentence, phrase):
 ])
 def test_the_name_the_questions_verb_modifies_is_the_answer(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # measures, in Latin letters or in words, and the question naming its unit
+    ("한라산은 해발 몇 미터인가?", "섬 중앙에는 높이 1,947m의 한라산이 솟아 있다.", "1,947m"),
+    ("제주올레 길을 모두 합치면 몇 km인가?", "제주올레는 현재 27개 코스, 총 길이 약 437km에 이른다.", "437km"),
+    ("태풍의 눈은 지름이 대략 얼마나 되는가?", "태풍의 중심에는 지름 20~50km 정도의 '태풍의 눈'이 있다.", "20~50km"),
+    ("길이는 몇 미터야?", "총 길이 약 437km에 이른다.", None),  # "m" is no part of "km"
+    # a series' episodes
+    ("드라마는 몇 회로 방영되었나?", "2016년에는 KBS 대하드라마 《장영실》이 24부작으로 방영되었다.", "24부작"),
+    # a counter of the question's own, and a number in words it states itself
+    ("열두 마당 가운데 오늘날까지 소리로 전하는 판소리는 몇 마당인가?",
+     "원래 판소리는 열두 마당이 있었으나 오늘날에는 춘향가, 심청가의 다섯 마당만 소리로 전해진다.", "다섯 마당"),
+    ("나무는 몇 그루야?", "공원에는 소나무 300그루가 있다.", "300그루"),
+])
+def test_measures_and_counters_of_any_kind(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+def test_a_name_read_with_its_genitive_loses_it():
+    sentence = "기존의 네 시·군이 제주시와 서귀포시의 두 행정시로 통합되었다."
+    phrases = [sentence[s.start:s.end] for s in answers.sentence_spans(sentence)]
+    assert "서귀포시" in phrases and "서귀포시의" not in phrases
+    # a three-syllable name may end in 의
+    assert highlighted("소프트뱅크그룹 회장은 누구야?", "손정의 소프트뱅크그룹 회장이 공언했다.") == "손정의"
