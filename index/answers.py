@@ -592,7 +592,8 @@ _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b",
 # a sum of money is answered only in a currency
 _MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
 _SIZE_WORD = re.compile(r"규모|" + _MONEY_NOUNS)
-_MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비")
+_MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자금|이익|순익|손실|적자|흑자|자본금|시가총액|연봉|임금|"
+                         r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치")
 
 
 @lru_cache(maxsize=4096)
@@ -699,6 +700,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         found += tuple(Span(COUNT, toks[i].start, toks[j + 1].end) for i, j, u, _ in _number_groups(toks)
                        if not u and j + 1 < len(toks) and toks[j + 1].form in unit)
     said = _QUOTES_AND_SPACE.sub("", question)
+    if qtype == PLACE and not _LIST_QUESTION.search(question):
+        # a person is no place: "어디 사람인가?" is not answered by "진채선" (a name Kiwi also reads as
+        # one); in a list ("▲유라클 ▲아이티엔비즈") an item that looks like a person's name stays
+        people = {(s.start, s.end) for s in found if s.kind == PERSON} - {
+            (s.start, s.end) for s in found if s.kind == PLACE}  # "오사카에서": a place after all
+        found = tuple(s for s in found if (s.start, s.end) not in people)
     out = [s for s in _affirmed(text, found)
            if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
            # a number phrase the question states in words: "열두 마당 가운데 … 몇 마당인가?"

@@ -591,3 +591,15 @@ def test_a_name_read_with_its_genitive_loses_it():
     assert "서귀포시" in phrases and "서귀포시의" not in phrases
     # a three-syllable name may end in 의
     assert highlighted("소프트뱅크그룹 회장은 누구야?", "손정의 소프트뱅크그룹 회장이 공언했다.") == "손정의"
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a person is no place
+    ("판소리 사설을 정리한 신재효는 어디 사람인가?",
+     "조선 후기 전라북도 고창 출신의 신재효는 판소리 사설을 정리하고 진채선 같은 여성 소리꾼을 길러 냈다.", "고창"),
+    # profit is money: an area is no answer
+    ("현대자동차의 2023년 영업이익은 얼마인가?", "울산공장은 약 500만 m²의 부지에 5개의 독립 공장을 갖추고 있다.", None),
+    ("수익률은 얼마야?", "수익률은 12%였다.", "12%"),
+])
+def test_a_place_is_no_person_and_profit_is_money(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
