@@ -591,7 +591,8 @@ _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b",
 # An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it;
 # a sum of money is answered only in a currency
 _MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
-_SIZE_WORD = re.compile(r"규모|" + _MONEY_NOUNS)
+# "얼마가 될 거라고 봤어?", "얼마에 달해?": the value something reaches, not its growth rate
+_SIZE_WORD = re.compile(r"규모|얼마가\s*(될|되|돼)|얼마에\s*(달|이르)|" + _MONEY_NOUNS)
 _MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자금|이익|순익|손실|적자|흑자|자본금|시가총액|연봉|임금|"
                          r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치")
 
@@ -817,6 +818,7 @@ def _asked_particle(question: str) -> str | None:
 _MODIFIED_ASK = re.compile(r"(는|은|한|된|던|할|될)\s+(회사|기업|업체|곳|사람|인물|나라|국가|도시|기관|단체)")
 # the clause has a subject of its own ("오라클 등이 참여한 … 프로젝트"): what it modifies is not the doer
 _SUBJECT_BEFORE = re.compile(r"(\s*등)?[이가]\s+$")
+_CLAUSE_GAP = 20  # characters a clause end counts for in the distance to the question's words
 _TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|전한|강조|언급|발언|따르면")
 # What follows the date a source spoke on: "…에 따르면" (at most two words between), a verb of
 # saying, or the quote itself.
@@ -841,8 +843,16 @@ def best_span(question: str, text: str, qtype: str | None = None,
         if runs:
             return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     forms = _question_forms(question)
+    # with the roots of adverbs made of a noun ("실제로" -> "실제")
+    forms = forms | {t.form[:-1] for t in tokens(question) if t.tag == "MAG" and len(t.form) >= 3 and t.form[-1] == "로"}
     anchors = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in forms if len(f) >= 2]
     anchors = [a for a in anchors if a]
+    # clause ends ("산정됐지만", "투자했고"): a word of the question in another clause is farther away
+    bounds = [t.end for t in tokens(text) if t.tag == "EC"] if anchors else []
+
+    def gap(s: Span, a: int, b: int) -> int:
+        lo, hi = (s.end, a) if a >= s.end else (b, s.start)
+        return max(0, hi - lo) + _CLAUSE_GAP * sum(lo < e <= hi for e in bounds)
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
     actions = [a for a in actions if a]
 
@@ -885,7 +895,7 @@ def best_span(question: str, text: str, qtype: str | None = None,
         if qtype == NAME and text[s.start] not in _QUOTE_OPEN:
             primary = 1  # a quoted name is the name asked for
         # mean distance to each question word the sentence repeats
-        gaps = [min(max(0, a - s.end, s.start - b) for a, b in occ) for occ in anchors]
+        gaps = [min(gap(s, a, b) for a, b in occ) for occ in anchors]
         # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
         # and an absolute one than one counted from now ("10여 년 전")
         phrase = text[s.start:s.end]

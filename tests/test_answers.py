@@ -603,3 +603,21 @@ def test_a_name_read_with_its_genitive_loses_it():
 ])
 def test_a_place_is_no_person_and_profit_is_money(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+RAPIDUS = "총비용이 5조 엔(약 47조원)으로 산정됐지만 실제 조달한 금액은 1조 7,200억 엔(약 16조원)에 불과하다."
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the question's word in the phrase's own clause, not across a clause end ("산정됐지만")
+    ("라피더스가 실제로 확보한 자금은 얼마나 돼?", RAPIDUS, "1조 7,200억 엔(약 16조원)"),
+    ("라피더스 총비용은?", RAPIDUS, "5조 엔(약 47조원)"),
+    ("국무회의 의장은 누구야?", "③대통령은 국무회의의 의장이 되고, 국무총리는 부의장이 된다.", "대통령"),
+    # the value a market reaches, not its growth rate
+    ("JETRO는 2027년 일본 AI 시장이 얼마가 될 거라고 봤어?",
+     "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 도달할 것으로 예상했다.", "1조1천35억 엔"),
+    ("일본 AI 시장은 해마다 얼마나 커져?",
+     "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 도달할 것으로 예상했다.", "23.2%"),
+])
+def test_the_phrase_in_the_clause_of_the_questions_words(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
