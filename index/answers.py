@@ -114,6 +114,11 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+# A thing's name, not a person's: "합작 프로젝트 이름이 뭐야?"
+_THING_NAME = re.compile(r"(프로젝트|회사|기업|업체|펀드|법|법안|제품|서비스|솔루션|모델|프로그램|브랜드|단체|기관|팀|"
+                         r"협의회|행사|영화|드라마|책|작품|앨범|노래|도시|나라|지역|정책|전략)(의)?\s*(이름|명칭)")
+
+
 # "규모는 미국과 비교해 어떤가?" asks how, not how much: a how/why question asks for a
 # description unless it also has an explicit question word for a shape.
 _HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
@@ -140,6 +145,8 @@ def question_type(question: str) -> str | None:
         return reason
     for kind, pattern in _Q_RULES:
         if pattern.search(question):
+            if kind == PERSON and _THING_NAME.search(question):
+                return NAME  # "프로젝트 이름이 뭐야?" asks for a thing's name
             return None if kind == PERSON and _asks_who_someone_is(question) else kind
     return reason
 
@@ -701,9 +708,9 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         found += tuple(Span(COUNT, toks[i].start, toks[j + 1].end) for i, j, u, _ in _number_groups(toks)
                        if not u and j + 1 < len(toks) and toks[j + 1].form in unit)
     said = _QUOTES_AND_SPACE.sub("", question)
-    if qtype == PLACE and not _LIST_QUESTION.search(question):
-        # a person is no place: "어디 사람인가?" is not answered by "진채선" (a name Kiwi also reads as
-        # one); in a list ("▲유라클 ▲아이티엔비즈") an item that looks like a person's name stays
+    if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
+        # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like
+        # a person ("오라클", "유라클"), so not when a company is asked for, nor in a list.
         people = {(s.start, s.end) for s in found if s.kind == PERSON} - {
             (s.start, s.end) for s in found if s.kind == PLACE}  # "오사카에서": a place after all
         found = tuple(s for s in found if (s.start, s.end) not in people)
@@ -718,6 +725,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
 
 # "어디어디", "누구누구", "무엇무엇": a doubled question word asks for a list
+# "회사는 어디야?", "어느 기업에 있었어?": an organisation is asked for
+_ORGANISATION_ASKED = re.compile(r"회사|기업|업체|기관|단체|팀|협회|스타트업")
 _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 
 

@@ -621,3 +621,17 @@ RAPIDUS = "총비용이 5조 엔(약 47조원)으로 산정됐지만 실제 조�
 ])
 def test_the_phrase_in_the_clause_of_the_questions_words(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("소프트뱅크가 이름 올린 미국 AI 인프라 합작 프로젝트 이름이 뭐야?", answers.NAME),
+    ("그 사람 이름이 뭐야?", answers.PERSON),
+])
+def test_a_things_name_is_no_persons(question, kind):
+    assert answers.question_type(question) == kind
+
+
+def test_a_company_that_looks_like_a_person_stays():
+    # "오라클" opens with a surname and has three syllables, as a Korean name does
+    sentence = "최근에는 오픈AI와 오라클 등이 참여한 미국 AI 인프라 합작 프로젝트에 이름을 올렸다."
+    assert highlighted("그 프로젝트에 참여한 회사는 어디야?", sentence) == "오라클"
