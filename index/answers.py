@@ -35,7 +35,9 @@ _COUNTERS = {"명", "개", "곳", "개국", "개사", "위", "배", "인", "대"
 # Words that make a date phrase without a number, or extend one ("지난 3월", "내년 상반기").
 _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달", "다음달", "금년", "상반기", "하반기",
                "연말", "연초", "새벽", "오전", "오후", "말", "초", "중순", "하순", "초순", "분기", "당시",
-               "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일"}
+               "최근", "지난주", "이번주", "다음주", "어제", "오늘", "그제", "내일", "초반", "중반", "후반", "전반"}
+# Those that only extend a date ("1990년대 초반"), never one alone ("경기 초반")
+_DATE_TAILS = ("말", "초", "분기", "당시", "초반", "중반", "후반", "전반")
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
 # What turns a length of time into a point: counted from now ("3년 전", "2주 후", "1년 만에") or
 # a deadline ("60일 이내에", "15일 안에"), which answers "언제까지".
@@ -399,7 +401,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # "제14조": an article of a statute (no count: _number_groups skips it), for "몇 조야?"
             spans.append(Span(ARTICLE, toks[i].start, toks[i + 2].end))
     for i, t in enumerate(toks):
-        if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in ("말", "초", "분기", "당시"):
+        if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in _DATE_TAILS:
             e = toks[i + 1].end if i + 1 < n and toks[i + 1].form in _DATE_WORDS else t.end
             spans.append(Span(DATE, t.start, e))
         if t.tag == "NNP":

@@ -635,3 +635,12 @@ def test_a_company_that_looks_like_a_person_stays():
     # "오라클" opens with a surname and has three syllables, as a Korean name does
     sentence = "최근에는 오픈AI와 오라클 등이 참여한 미국 AI 인프라 합작 프로젝트에 이름을 올렸다."
     assert highlighted("그 프로젝트에 참여한 회사는 어디야?", sentence) == "오라클"
+
+
+@pytest.mark.parametrize("question,phrase", [
+    ("일본 부동산 버블은 언제 터졌어?", "1990년대 초반"),
+    ("일본 금융위기는 언제였어?", "1990년대 후반"),
+])
+def test_a_decade_keeps_its_part(question, phrase):
+    assert highlighted(question, "일본은 1990년대 초반 부동산 버블 붕괴와 1990년대 후반 금융위기를 거쳤다.") == phrase
+    assert not answers.sentence_spans("경기 초반에 골이 나왔다.")  # alone, 초반 is no date
