@@ -215,7 +215,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         order = np.argsort(-s, kind="stable")
         p = model.answerable(it.verdict_input(s, int(order[0])))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
-                    fusion.answered(p, model.threshold, has_hangul(it.question))))
+                    fusion.answered(p, model.threshold, has_hangul(it.question),
+                                    fusion.nameless(it.question, it.features, int(order[0])))))
     return out
 
 

@@ -153,6 +153,16 @@ def question_type(question: str) -> str | None:
     return reason
 
 
+# "업스테이지 대표는 누구야?": who holds a title, asked at the question's end
+_TITLE_HOLDER = re.compile("(" + "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
+                           + r")(은|는|이|가)\s*(누구|누가)\s*(야|인가요?|일까|예요|에요|이에요|입니까|지|니|냐|임)?\s*[?？]*\s*$")
+
+
+def asks_for_a_title_holder(question: str) -> bool:
+    """The question asks who holds a title ("리벨리온 대표는 누구야?"), not what a titled person did."""
+    return question_type(question) == PERSON and bool(_TITLE_HOLDER.search(question.strip()))
+
+
 def _asks_who_someone_is(question: str) -> bool:
     """The subject of "… 누구야?" is a named person: alone, with the rest of the name ("도널드
     트럼프") or with a title ("박성현 리벨리온 대표")."""

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import AMOUNT, COUNT, DATE, DURATION
+from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_title_holder
 
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
@@ -137,14 +137,20 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 
-def answered(probability: float, threshold: float, korean: bool) -> bool:
+def answered(probability: float, threshold: float, korean: bool, nameless: bool = False) -> bool:
     """The verdict: answer when P(answerable) reaches the threshold, and only a question in
     Korean (``korean``: it holds Hangul). A question without Hangul is matched by the dense
     model alone, across languages, and cross-validated its first sentence was right for 3 of 11
     answerable English questions, while its P did not tell those from wrong ones or from
     questions whose article was removed: an answer would more often be a wrong citation than a
-    right one."""
-    return probability >= threshold and korean
+    right one. ``nameless``: the question asks who holds a title ("업스테이지 대표는 누구야?") and
+    the best sentence names no one; it speaks of the company, not of the person asked for."""
+    return probability >= threshold and korean and not nameless
+
+
+def nameless(question: str, features: np.ndarray, top: int) -> bool:
+    """See ``answered``: a title holder asked for, and no person in the best sentence ``top``."""
+    return features[top, COLUMN["shape_no"]] > 0 and asks_for_a_title_holder(question)
 
 
 @functools.cache

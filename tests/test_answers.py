@@ -644,3 +644,16 @@ def test_a_company_that_looks_like_a_person_stays():
 def test_a_decade_keeps_its_part(question, phrase):
     assert highlighted(question, "일본은 1990년대 초반 부동산 버블 붕괴와 1990년대 후반 금융위기를 거쳤다.") == phrase
     assert not answers.sentence_spans("경기 초반에 골이 나왔다.")  # alone, 초반 is no date
+
+
+@pytest.mark.parametrize("question,asks", [
+    ("업스테이지 대표는 누구인가?", True),
+    ("리벨리온 대표는 누구야?", True),
+    ("서울시장은 누구야?", True),
+    # a titled person who does something is not the holder asked for
+    ("계엄을 선포하면 대통령은 누구에게 알려야 하나?", False),
+    ("국가원로자문회의 의장은 누가 맡아?", False),
+    ("박성현 대표는 누구야?", False),  # who a named person is
+])
+def test_a_title_holder_asked_for(question, asks):
+    assert answers.asks_for_a_title_holder(question) == asks

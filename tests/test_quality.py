@@ -147,3 +147,10 @@ def test_a_question_about_a_year_cites_that_year(real_seed_index, question, firs
     h = res.hits[0]
     assert first in squash(h.text), [x.text for x in res.hits]
     assert real_seed_index.documents[h.doc_id].text[h.answer_start:h.answer_end] == phrase
+
+
+def test_a_title_holder_the_articles_never_name_is_refused(real_seed_index):
+    # the seeds speak of 업스테이지 ("국내 대표 … 기업 업스테이지도") but never name its CEO
+    assert not real_seed_index.search("업스테이지 대표는 누구야?").answered
+    res = real_seed_index.search("리벨리온 대표는 누구야?")
+    assert res.answered and "박성현" in res.hits[0].text
