@@ -216,7 +216,7 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         p = model.answerable(it.verdict_input(s, int(order[0])))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, has_hangul(it.question),
-                                    fusion.nameless(it.question, it.features, int(order[0])))))
+                                    fusion.missing_answer(it.question, it.features, int(order[0])))))
     return out
 
 

@@ -43,12 +43,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_title_holder
+from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_title_holder, question_type
 
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
@@ -137,20 +138,32 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 
-def answered(probability: float, threshold: float, korean: bool, nameless: bool = False) -> bool:
+def answered(probability: float, threshold: float, korean: bool, missing: bool = False) -> bool:
     """The verdict: answer when P(answerable) reaches the threshold, and only a question in
     Korean (``korean``: it holds Hangul). A question without Hangul is matched by the dense
     model alone, across languages, and cross-validated its first sentence was right for 3 of 11
     answerable English questions, while its P did not tell those from wrong ones or from
     questions whose article was removed: an answer would more often be a wrong citation than a
-    right one. ``nameless``: the question asks who holds a title ("업스테이지 대표는 누구야?") and
-    the best sentence names no one; it speaks of the company, not of the person asked for."""
-    return probability >= threshold and korean and not nameless
+    right one. ``missing``: the best sentence cannot hold what is asked (see ``missing_answer``)."""
+    return probability >= threshold and korean and not missing
 
 
-def nameless(question: str, features: np.ndarray, top: int) -> bool:
-    """See ``answered``: a title holder asked for, and no person in the best sentence ``top``."""
-    return features[top, COLUMN["shape_no"]] > 0 and asks_for_a_title_holder(question)
+# "얼마나 많아?", "얼마나 빨라?": a degree, which a sentence may answer in words
+# ("손으로 꼽을 수 없을 정도로 많은")
+_DEGREE = re.compile(r"얼마나\s*(많|크|큰|높|빠르|빨리|오래|넓|길|깊|자주|잘|적|작|낮)")
+
+
+def missing_answer(question: str, features: np.ndarray, top: int) -> bool:
+    """The best sentence ``top`` holds no phrase of the shape asked, where such a phrase is the
+    only answer: who holds a title ("업스테이지 대표는 누구야?" against "국내 대표 … 기업
+    업스테이지도", which speaks of the company) or how much ("소프트뱅크는 오픈AI에 얼마를
+    투자했어?" against a sentence on its investments with no sum), but not a degree ("얼마나
+    많아?"). Whatever its P, such a sentence is about the topic, not the fact asked."""
+    if features[top, COLUMN["shape_no"]] == 0:
+        return False
+    if asks_for_a_title_holder(question):
+        return True
+    return question_type(question) == AMOUNT and not _DEGREE.search(question)
 
 
 @functools.cache

@@ -154,3 +154,12 @@ def test_a_title_holder_the_articles_never_name_is_refused(real_seed_index):
     assert not real_seed_index.search("업스테이지 대표는 누구야?").answered
     res = real_seed_index.search("리벨리온 대표는 누구야?")
     assert res.answered and "박성현" in res.hits[0].text
+
+
+def test_a_sum_the_best_sentence_does_not_give_is_refused(real_seed_index):
+    # the sentence on SoftBank's investments names OpenAI and gives no sum
+    assert not real_seed_index.search("소프트뱅크는 오픈AI에 얼마를 투자했어?").answered
+    assert real_seed_index.search("소프트뱅크 비전펀드 규모는 얼마야?").answered
+    # a degree may be answered in words: "손으로 꼽을 수 없을 정도로 많은 스타트업"
+    res = real_seed_index.search("일본 진출을 준비하는 스타트업은 얼마나 많아?")
+    assert res.answered and "손으로꼽을수없을" in squash(res.hits[0].text)
