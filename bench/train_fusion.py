@@ -55,6 +55,7 @@ class Item:
     focus_missing: np.ndarray | None = None  # (n,) the question's focus noun is not in the sentence or its title
     rows: list[tuple[str, int]] | None = None  # (doc_id, sentence index) of each candidate (bench.dense_variants)
     name_missing: np.ndarray | None = None  # (n,) share of the question's proper names the article never mentions
+    texts: list[str] | None = None  # each candidate's sentence (fusion.missing_answer reads the best one's)
 
     def focus_missing_at(self, j: int) -> bool:
         return bool(self.focus_missing[j]) if self.focus_missing is not None else False
@@ -106,7 +107,7 @@ def _items(index, questions: list[dict], name: str, seed_ids: frozenset[str] = f
             out.append(Item(f"{name}:{q['id']}", q["q"], gold or q["id"], kind, ranked.features, hits,
                             ranked.unseen, ranked.korean, "seeds" if gold in seed_ids else "corpus", ranked.qtype,
                             ranked.focus_missing, [(s.doc_id, s.index) for s in ranked.sentences],
-                            ranked.name_missing))
+                            ranked.name_missing, [s.text for s in ranked.sentences]))
     return out
 
 
@@ -216,7 +217,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         p = model.answerable(it.verdict_input(s, int(order[0])))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, has_hangul(it.question),
-                                    fusion.missing_answer(it.question, it.features, int(order[0])))))
+                                    fusion.missing_answer(it.question, it.texts[int(order[0])] if it.texts else "",
+                                                          it.features, int(order[0])))))
     return out
 
 

@@ -151,19 +151,30 @@ def answered(probability: float, threshold: float, korean: bool, missing: bool =
 # "얼마나 많아?", "얼마나 빨라?": a degree, which a sentence may answer in words
 # ("손으로 꼽을 수 없을 정도로 많은")
 _DEGREE = re.compile(r"얼마나\s*(많|크|큰|높|빠르|빨리|오래|넓|길|깊|자주|잘|적|작|낮)")
+# A count given as a share of the whole: "몇 명이 찬성해야 해?" is answered by "재적의원 과반수의 찬성"
+_SHARE_OF_ALL = re.compile(r"과반|절반|분의|전원|만장일치")
 
 
-def missing_answer(question: str, features: np.ndarray, top: int) -> bool:
-    """The best sentence ``top`` holds no phrase of the shape asked, where such a phrase is the
-    only answer: who holds a title ("업스테이지 대표는 누구야?" against "국내 대표 … 기업
-    업스테이지도", which speaks of the company) or how much ("소프트뱅크는 오픈AI에 얼마를
-    투자했어?" against a sentence on its investments with no sum), but not a degree ("얼마나
-    많아?"). Whatever its P, such a sentence is about the topic, not the fact asked."""
+def missing_answer(question: str, text: str, features: np.ndarray, top: int) -> bool:
+    """The best sentence ``top`` (its ``text``) holds no phrase of the shape asked, where such a
+    phrase is the only answer, so that whatever its P it is about the topic, not the fact asked:
+    - who holds a title ("업스테이지 대표는 누구야?" against "국내 대표 … 기업 업스테이지도", which
+      speaks of the company);
+    - how much ("소프트뱅크는 오픈AI에 얼마를 투자했어?"), but not a degree ("얼마나 많아?");
+    - how many ("등록 수는 몇 개야?"), unless the sentence gives a share of the whole ("과반수");
+    - how long ("임기는 몇 년이야?"), unless the period is asked with 언제 ("언제부터 언제까지야?"),
+      which dates answer.
+    Dates are not: news answers "언제" in words too ("성과로 나타날 시점이 다가오고 있다")."""
     if features[top, COLUMN["shape_no"]] == 0:
         return False
     if asks_for_a_title_holder(question):
         return True
-    return question_type(question) == AMOUNT and not _DEGREE.search(question)
+    qtype = question_type(question)
+    if qtype == AMOUNT:
+        return not _DEGREE.search(question)
+    if qtype == COUNT:
+        return not _SHARE_OF_ALL.search(text)
+    return qtype == DURATION and "언제" not in question
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 no index. The shipped model's own figures are checked by tests/test_quality.py."""
 
 import numpy as np
+import pytest
 
 from bench import train_fusion as T
 from index import fusion
@@ -95,3 +96,26 @@ def test_the_verdict_sees_names_the_article_never_mentions():
     assert fusion.verdict_features(scores, feats, 0, 0.0, True, None, False, 0.5)[at] == 0.5
     assert fusion.verdict_features(scores, feats, 0, 0.0, True)[at] == 0.0
     assert fusion.current().verdict[at] < 0  # an article that never names the question's names lowers P
+
+
+@pytest.mark.parametrize("question,text,missing", [
+    # the best sentence names no one / gives no sum / no count / no length, where only that answers
+    ("업스테이지 대표는 누구야?", "국내 대표 기업 업스테이지도 도쿄에 오피스를 열었다.", True),
+    ("소프트뱅크는 오픈AI에 얼마를 투자했어?", "소프트뱅크는 스타게이트에도 이름을 올렸다.", True),
+    ("결혼중개업체 등록 수는 몇 개야?", "결혼중개업의 등록기준을 강화한다.", True),
+    ("대법원장 임기는 몇 년이야?", "대법원장은 국회의 동의를 얻어 대통령이 임명한다.", True),
+    # unless a degree, a share of the whole, or a period asked with 언제, which words or dates answer
+    ("스타트업은 얼마나 많아?", "손으로 꼽을 수 없을 정도로 많은 스타트업이 준비 중이다.", False),
+    ("몇 명이 찬성해야 해?", "국회는 재적의원 과반수의 찬성으로 해제를 요구할 수 있다.", False),
+    ("파견 기간은 언제부터 언제까지야?", "파견기간은 2011년 1월 1일부터 12월 31일까지로 한다.", False),
+    # nor a date, which news answers in words too
+    ("언제 결실을 본다고 했어?", "성과로 나타날 시점이 다가오고 있다.", False),
+])
+def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, text, missing):
+    features = np.zeros((1, len(fusion.RANK_FEATURES)))
+    features[0, fusion.COLUMN["shape_no"]] = 1.0  # the ranker found no phrase of the asked shape
+    assert fusion.missing_answer(question, text, features, 0) == missing
+    assert fusion.answered(0.9, 0.2, True, missing) == (not missing)
+    features[0] = 0.0
+    features[0, fusion.COLUMN["shape_yes"]] = 1.0
+    assert not fusion.missing_answer(question, text, features, 0)
