@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import Callable
 
 from .analyze import Token, tokens
 
@@ -846,6 +847,39 @@ _TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|
 _REPORTED = re.compile(r'\s*((\S+\s+){0,2}\S*에\s*따르면|(밝혔|말했|전했|설명했|덧붙였|강조했)|[“"‘])')
 
 
+def _distance_to_question(question: str, text: str) -> Callable[[Span], float]:
+    """A phrase's mean distance, in characters, to each word of the question that ``text``
+    repeats (its nearest occurrence), the roots of the question's adverbs made of a noun
+    included ("실제로" -> "실제"). A clause end between ("산정됐지만", "투자했고") counts
+    _CLAUSE_GAP more: a word of the question in another clause is farther away."""
+    forms = _question_forms(question) | {t.form[:-1] for t in tokens(question)
+                                         if t.tag == "MAG" and len(t.form) >= 3 and t.form[-1] == "로"}
+    anchors = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in forms if len(f) >= 2]
+    anchors = [a for a in anchors if a]
+    bounds = [t.end for t in tokens(text) if t.tag == "EC"] if anchors else []
+
+    def gap(s: Span, a: int, b: int) -> int:
+        lo, hi = (s.end, a) if a >= s.end else (b, s.start)
+        return max(0, hi - lo) + _CLAUSE_GAP * sum(lo < e <= hi for e in bounds)
+
+    def distance(s: Span) -> float:
+        return sum(min(gap(s, a, b) for a, b in occ) for occ in anchors) / len(anchors) if anchors else 0.0
+    return distance
+
+
+def _doers(question: str, text: str) -> set[tuple[str, int]]:
+    """Where the doer of the question's verb stands in ``text``, for "HBM을 공급하는 회사는?": the
+    name the same verb modifies ("HBM을 공급하는 SK하이닉스", as ("start", offset)), or the
+    clause's own subject ("오라클 등이 참여한 … 프로젝트", as ("end", offset))."""
+    doers: set[tuple[str, int]] = set()
+    if _MODIFIED_ASK.search(question):
+        for a in _question_actions(question):
+            for m in re.finditer(re.escape(a) + r"(하|되)?(는|은|한|된|던|할|될)\s+", text):
+                own = _SUBJECT_BEFORE.search(text, 0, m.start())
+                doers.add(("end", own.start()) if own else ("start", m.end()))
+    return doers
+
+
 def best_span(question: str, text: str, qtype: str | None = None,
               switch: Switch | None = None) -> tuple[int, int] | None:
     """The phrase answering ``question`` inside ``text`` (offsets into ``text``), or None.
@@ -863,30 +897,13 @@ def best_span(question: str, text: str, qtype: str | None = None,
         runs = _lists(text, spans)
         if runs:
             return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
-    forms = _question_forms(question)
-    # with the roots of adverbs made of a noun ("실제로" -> "실제")
-    forms = forms | {t.form[:-1] for t in tokens(question) if t.tag == "MAG" and len(t.form) >= 3 and t.form[-1] == "로"}
-    anchors = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in forms if len(f) >= 2]
-    anchors = [a for a in anchors if a]
-    # clause ends ("산정됐지만", "투자했고"): a word of the question in another clause is farther away
-    bounds = [t.end for t in tokens(text) if t.tag == "EC"] if anchors else []
-
-    def gap(s: Span, a: int, b: int) -> int:
-        lo, hi = (s.end, a) if a >= s.end else (b, s.start)
-        return max(0, hi - lo) + _CLAUSE_GAP * sum(lo < e <= hi for e in bounds)
+    distance = _distance_to_question(question, text)
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
     actions = [a for a in actions if a]
 
     wanted = _asked_particle(question)
     telling = bool(_TELLING.search(question))
-    # "HBM을 공급하는 회사는?": the doer of the question's verb is the name that verb modifies
-    # ("HBM을 공급하는 SK하이닉스"), or the clause's own subject ("오라클 등이 참여한 … 프로젝트")
-    doers = set()
-    if qtype in (NAME, PLACE, PERSON) and _MODIFIED_ASK.search(question):
-        for a in _question_actions(question):
-            for m in re.finditer(re.escape(a) + r"(하|되)?(는|은|한|된|던|할|될)\s+", text):
-                own = _SUBJECT_BEFORE.search(text, 0, m.start())
-                doers.add(("end", own.start()) if own else ("start", m.end()))
+    doers = _doers(question, text) if qtype in (NAME, PLACE, PERSON) else set()
     toks = tokens(text) if wanted else ()
 
     def particle_of(s: Span) -> str | None:
@@ -915,8 +932,6 @@ def best_span(question: str, text: str, qtype: str | None = None,
         mismatch = bool(wanted) and particle_of(s) != wanted
         if qtype == NAME and text[s.start] not in _QUOTE_OPEN:
             primary = 1  # a quoted name is the name asked for
-        # mean distance to each question word the sentence repeats
-        gaps = [min(gap(s, a, b) for a, b in occ) for occ in anchors]
         # a dated phrase ("오는 26일") is more precise than a relative one ("이달 초")
         # and an absolute one than one counted from now ("10여 년 전")
         phrase = text[s.start:s.end]
@@ -931,8 +946,7 @@ def best_span(question: str, text: str, qtype: str | None = None,
         # "2일 “…"): after even a vague date of the event ("지난달"), unless the telling is asked about
         reported = s.kind == DATE and not telling and bool(_REPORTED.match(text, s.end))
         unmodified = bool(doers) and ("start", s.start) not in doers and ("end", s.end) not in doers
-        return (unmodified, primary, mismatch, reported, vague, aside, ahead,
-                sum(gaps) / len(gaps) if gaps else 0, s.start)
+        return (unmodified, primary, mismatch, reported, vague, aside, ahead, distance(s), s.start)
 
     best = min(spans, key=cost)
     return best.start, best.end
