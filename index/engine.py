@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import answers, fusion
-from .analyze import has_hangul, morphemes
+from .analyze import has_hangul, morphemes, tokens
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (
@@ -375,8 +375,26 @@ class SentenceIndex:
         # Lexical coverage only means something for a Korean question; an English
         # one is matched across languages by the dense model alone.
         terms = morphemes(text) if has_hangul(text) else []
+        if terms:
+            terms = terms + self._glued_names(text, terms)
         return Query(text, terms, self.idf(terms) if terms else {},
                      lambda t: self.embedder.encode_queries([t])[0].astype(np.float32))
+
+    def _glued_names(self, text: str, terms: list[str]) -> list[str]:
+        """Nouns the question writes glued and Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 +
+        에이아이), glued again when the index knows them whole."""
+        toks = tokens(text)
+        out = []
+        for i in range(len(toks) - 1):
+            glued = toks[i].form
+            for j in range(i + 1, min(i + 4, len(toks))):
+                if toks[j].start != toks[j - 1].end or not {toks[j - 1].tag, toks[j].tag} <= {"NNG", "NNP", "SL"}:
+                    break
+                glued += toks[j].form
+                g = glued.lower()
+                if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
+                    out.append(g)
+        return out
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
                threshold: float | None = None, filters: Filters | None = None,

@@ -163,3 +163,13 @@ def test_a_sum_the_best_sentence_does_not_give_is_refused(real_seed_index):
     # a degree may be answered in words: "손으로 꼽을 수 없을 정도로 많은 스타트업"
     res = real_seed_index.search("일본 진출을 준비하는 스타트업은 얼마나 많아?")
     assert res.answered and "손으로꼽을수없을" in squash(res.hits[0].text)
+
+
+def test_a_name_kiwi_splits_in_the_question_matches_it_whole(real_seed_index):
+    # Kiwi reads "퓨리오사에이아이" whole in the article's bulleted list but splits it in the question
+    question = "퓨리오사에이아이는 어디 협의회에 들어갔어?"
+    query = real_seed_index.query(question)
+    assert {"퓨리오사", "에이아이", "퓨리오사에이아이"} <= set(query.terms)
+    assert "▲퓨리오사에이아이" in real_seed_index.search(question, k=1).hits[0].text
+    # a glued form the index does not hold adds nothing
+    assert not any("반도체" in t and t != "반도체" for t in real_seed_index.query("삼성전자반도체는 어디야?").terms)
