@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Sequence
 
 from kiwipiepy import Kiwi
 
@@ -146,3 +147,17 @@ def tokens(text: str) -> tuple[Token, ...]:
     with _lock:
         toks = kiwi().tokenize(text)
     return tuple(Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
+
+
+def glued_nouns(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -> list[str]:
+    """The forms of two to ``longest`` adjacent tokens written without a space, each tagged one of
+    ``tags``, glued: the words Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 + 에이아이), in order."""
+    out = []
+    for i in range(len(toks)):
+        glued = toks[i].form
+        for j in range(i + 1, min(i + longest, len(toks))):
+            if toks[j].start != toks[j - 1].end or toks[j - 1].tag not in tags or toks[j].tag not in tags:
+                break
+            glued += toks[j].form
+            out.append(glued)
+    return out

@@ -15,7 +15,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Callable
 
-from .analyze import Token, tokens
+from .analyze import Token, glued_nouns, tokens
 
 PERSON, DATE, DURATION, AMOUNT, COUNT, PLACE, NAME = "person", "date", "duration", "amount", "count", "place", "name"
 REASON = "reason"
@@ -96,6 +96,9 @@ class Span:
 # Rates: "성장률", "비중". A question that ends on one ("일본 비중은?") asks for an amount.
 _RATE_NOUN = (r"((수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|취업|합격|경쟁|세)"
               r"[률율]|비율|비중|금리)")
+# Titles of two syllables or more as a regex alternation, longest first ("부회장" before "회장");
+# "관계자" (an official) is no title one asks the holder of
+_TITLE_WORDS = "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
                           r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
@@ -104,8 +107,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
                           r"\bhow long\b", re.I)),
     # "리벨리온 대표 이름 알려줘": a title's name is a person's
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?|(?<![가-힣])("
-                        + "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
-                        + r")(의)?\s*(이름|성함|성명)", re.I)),
+                        + _TITLE_WORDS + r")(의)?\s*(이름|성함|성명)", re.I)),
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
@@ -155,8 +157,7 @@ def question_type(question: str) -> str | None:
 
 
 # "업스테이지 대표는 누구야?": who holds a title, asked at the question's end
-_TITLE_HOLDER = re.compile("(" + "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
-                           + r")(은|는|이|가)\s*(누구|누가)\s*(야|인가요?|일까|예요|에요|이에요|입니까|지|니|냐|임)?\s*[?？]*\s*$")
+_TITLE_HOLDER = re.compile("(" + _TITLE_WORDS + r")(은|는|이|가)\s*(누구|누가)\s*(야|인가요?|일까|예요|에요|이에요|입니까|지|니|냐|임)?\s*[?？]*\s*$")
 
 
 def asks_for_a_title_holder(question: str) -> bool:
@@ -657,18 +658,8 @@ def _question_nouns(question: str) -> frozenset[str]:
     """The question's common nouns of two syllables or more, and the words Kiwi splits into
     nouns ("스타게이트" read as "스타" + "게이트"), glued (see _overlaps_question)."""
     toks = tokens(question)
-    out = {t.form for t in toks if t.tag == "NNG" and len(t.form) >= 2}
-    for i in range(len(toks)):
-        glued = toks[i].form
-        for j in range(i + 1, min(i + 4, len(toks))):
-            if toks[j].start != toks[j - 1].end or not {toks[j - 1].tag, toks[j].tag} <= _NOUN_TAGS:
-                break
-            glued += toks[j].form
-            out.add(glued)
-    return frozenset(out)
-
-
-_NOUN_TAGS = {"NNG", "NNP", "SL", "SH"}
+    return frozenset({t.form for t in toks if t.tag == "NNG" and len(t.form) >= 2}
+                     | set(glued_nouns(toks, frozenset({"NNG", "NNP", "SL", "SH"}))))
 
 
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=\s*년)")
@@ -737,9 +728,9 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
 
 
-# "어디어디", "누구누구", "무엇무엇": a doubled question word asks for a list
 # "회사는 어디야?", "어느 기업에 있었어?": an organisation is asked for
 _ORGANISATION_ASKED = re.compile(r"회사|기업|업체|기관|단체|팀|협회|스타트업")
+# "어디어디", "누구누구", "무엇무엇": a doubled question word asks for a list
 _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 
 

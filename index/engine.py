@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import answers, fusion
-from .analyze import has_hangul, morphemes, tokens
+from .analyze import glued_nouns, has_hangul, morphemes, tokens
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (
@@ -383,17 +383,11 @@ class SentenceIndex:
     def _glued_names(self, text: str, terms: list[str]) -> list[str]:
         """Nouns the question writes glued and Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 +
         에이아이), glued again when the index knows them whole."""
-        toks = tokens(text)
-        out = []
-        for i in range(len(toks) - 1):
-            glued = toks[i].form
-            for j in range(i + 1, min(i + 4, len(toks))):
-                if toks[j].start != toks[j - 1].end or not {toks[j - 1].tag, toks[j].tag} <= {"NNG", "NNP", "SL"}:
-                    break
-                glued += toks[j].form
-                g = glued.lower()
-                if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
-                    out.append(g)
+        out: list[str] = []
+        for g in glued_nouns(tokens(text), frozenset({"NNG", "NNP", "SL"})):
+            g = g.lower()
+            if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
+                out.append(g)
         return out
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
