@@ -72,6 +72,9 @@ _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대�
           "국회의원", "재판관", "감사원장", "행정각부", "지방자치단체"}
 # A one-syllable suffix makes a place only after a name of two or more ("서울시", "경기도",
 # "부산항"): "요구", "속도", "육성" and "정도" are common nouns.
+_NOUN_PARTS = frozenset({"NNG", "NNP", "SL"})
+_ORGANISATION_END = re.compile(r"(기구|협회|재단|연구소|연구원|개발원|진흥원|위원회|공단|공사|은행|증권|그룹|정책실|안보실|"
+                               r"비서실|협의회|연합회|조합|학회|병원|대학교|본부|[부처청])$")
 _PLACE_SUFFIX = re.compile(r"(..(시|도|군|구|국|주|섬|항|역|현|성)|.*(해역|지역|학교|대학|대학교|반도|도시|공항|기슭))$")
 # Measures: "1,947m", "약 437km", "20~50km", "900hPa", "500만 m²", "초속 17m"
 _MEASURES = {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "m²", "㎡", "km²", "㎢", "kg", "g", "t", "hPa", "℃", "ha",
@@ -480,6 +483,19 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 k -= 1
             if toks[i - 1].end - toks[k].start >= 2:
                 spans.append(Span(NAME, toks[k].start, toks[i - 1].end))
+    # an organisation's name Kiwi reads as common nouns, glued and ending in a word that names an
+    # institution: "일본무역진흥기구(JETRO)", "금융위원회", "산업통상자원부", "한국인공지능·소프트웨어산업협회"
+    i = 0
+    while i < n:
+        k = i
+        while k + 1 < n and toks[k + 1].start == toks[k].end and (
+                toks[k + 1].tag in _NOUN_PARTS or (toks[k + 1].form == "·" and k + 2 < n and toks[k + 2].tag in _NOUN_PARTS
+                                                   and toks[k + 2].start == toks[k + 1].end)):
+            k += 1
+        if toks[i].tag in _NOUN_PARTS and k > i and toks[k].tag in _NOUN_PARTS \
+                and toks[k].end - toks[i].start >= 4 and _ORGANISATION_END.search(text, toks[i].start, toks[k].end):
+            spans.append(Span(NAME, toks[i].start, toks[k].end))
+        i = k + 1
     # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여", and
     # the news reporter's "~라는 기대에서다", "이런 이유에서다" (a noun + 에서 + 이다: out of, because of)
     for i, t in enumerate(toks):
@@ -560,7 +576,9 @@ def _overlaps_question(text: str, span: Span, question_forms: frozenset[str],
     it holds one of its ``question_forms``, or it is a name, place or person equal to one of its
     common ``nouns`` (Kiwi tags a name it does not know as one: "리벨리온은 어떤 회사야?")."""
     phrase = _QUOTES_AND_SPACE.sub("", text[span.start:span.end])
-    if any(f and len(f) >= 2 and f in phrase for f in question_forms) or phrase in question_forms:
+    # a long name holding a word of the question is still another name: "일본무역진흥기구" for "일본 … 어느 기관이?"
+    least = len(phrase) / 2 if span.kind == NAME and len(phrase) >= 6 else 2
+    if any(f and len(f) >= least and f in phrase for f in question_forms) or phrase in question_forms:
         return True
     if span.kind not in (NAME, PLACE, PERSON):
         return False
@@ -738,6 +756,9 @@ _LIST_QUESTION = re.compile(r"(어디|누구|무엇|뭐|언제)\s*\1")
 # "▲A ▲B"), after an optional bracketed gloss of the first item ("파인더스AI(리테일 비전AI), 피처링").
 _LIST_GAP = re.compile(r"\s*(\([^()]{0,40}\))?\s*([,·、/]|와|과|및|▲|,\s*▲)\s*▲?\s*")
 
+# between two people listed, the first one's title, after up to two words of its organisation:
+# "하정우 대통령실 AI미래기획수석과 마이클 크라치오스 …"
+_TITLED_GAP = re.compile(r"(\s+[^\s,·]+){0,2}?\s+[^\s,·]*(" + _TITLE_WORDS + r")" + _LIST_GAP.pattern)
 
 # "애플도 아니고", "의지가 아니라", "대기업이 아닌": what follows denies the phrase
 _DENIED = re.compile(r"(\s*(" + "|".join(sorted(_TITLES, key=len, reverse=True)) + r"))?"
@@ -764,7 +785,8 @@ def _lists(text: str, spans: list[Span]) -> list[tuple[int, int]]:
     for a, b in pairwise(sorted(spans, key=lambda s: (s.start, s.end))):
         if b.start < a.end:  # an overlapping phrase ("일본 도쿄" / "도쿄") does not break a run
             continue
-        if _LIST_GAP.fullmatch(text, a.end, b.start):
+        if _LIST_GAP.fullmatch(text, a.end, b.start) or (
+                a.kind == b.kind == PERSON and _TITLED_GAP.fullmatch(text, a.end, b.start)):
             if extending:
                 runs[-1] = (runs[-1][0], b.end)
             else:

@@ -657,3 +657,22 @@ def test_a_decade_keeps_its_part(question, phrase):
 ])
 def test_a_title_holder_asked_for(question, asks):
     assert answers.asks_for_a_title_holder(question) == asks
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # an institution Kiwi reads as common nouns, glued under a word that names one
+    ("일본 AI 시장 성장 전망은 어느 기관이 내놨어?",
+     "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 도달할 것으로 "
+     "일본무역진흥기구(JETRO)에서 예상했다.", "일본무역진흥기구"),
+    ("발족식은 어느 단체가 열었어?", "한국인공지능·소프트웨어산업협회(KOSA)는 최근 발족식을 열었다.",
+     "한국인공지능·소프트웨어산업협회"),
+])
+def test_an_institutions_name_is_a_name(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+def test_people_listed_with_their_titles_are_a_list():
+    question = "회의에 참석한 인사는 누구누구야?"
+    assert answers.has_answer_shape(
+        question, "이 자리에는 하정우 대통령실 AI미래기획수석과 마이클 크라치오스 백악관 실장 등이 참석했다.")
+    assert not answers.has_answer_shape(question, "조준희 KOSA 회장은 협의회를 통해 지원하겠다고 말했다.")
