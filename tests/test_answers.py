@@ -676,3 +676,18 @@ def test_people_listed_with_their_titles_are_a_list():
     assert answers.has_answer_shape(
         question, "이 자리에는 하정우 대통령실 AI미래기획수석과 마이클 크라치오스 백악관 실장 등이 참석했다.")
     assert not answers.has_answer_shape(question, "조준희 KOSA 회장은 협의회를 통해 지원하겠다고 말했다.")
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a two-syllable name only counts right before a title; a province before one is no name
+    ("교육감은 누구야?", "정민 교육감은 새 학기 계획을 밝혔다.", "정민"),
+    ("총재는 누가 맡았어?", "파월 총재는 금리를 동결했다.", "파월"),
+    ("전북도지사는 누구야?", "김관영 전북도지사는 새만금 예산을 요청했다.", "김관영"),
+])
+def test_more_titles_name_their_holder(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+def test_a_spokesman_asked_for_is_no_focus():
+    # the answer names the person by title ("김하은 사무처장"), not as 관계자
+    assert answers.question_focus("계획에 의문을 제기한 시민단체 관계자는 누구야?") is None
