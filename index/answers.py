@@ -624,7 +624,7 @@ def _has_unit(phrase: str, unit: str) -> bool:
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"},
               {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
               {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
-              {"헥토파스칼", "hPa"})
+              {"헥토파스칼", "hPa"}, {"헥타르", "ha"}, {"제곱미터", "m²", "㎡"})
 
 
 # A rate is answered by a percentage, not by the amount it is a rate of: "수익률은 얼마야?" is not
@@ -638,7 +638,9 @@ _MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
 # "얼마가 될 거라고 봤어?", "얼마에 달해?": the value something reaches, not its growth rate
 _SIZE_WORD = re.compile(r"규모|얼마가\s*(될|되|돼)|얼마에\s*(달|이르)|" + _MONEY_NOUNS)
 _MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자금|이익|순익|손실|적자|흑자|자본금|시가총액|연봉|임금|"
-                         r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치")
+                         r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치|요금|수수료|등록금|임대료|보증금|월세|전세금|"
+                         # a price ("약값", "집값"), not a value measured ("평균값", "측정값")
+                         r"(?<!평균|측정|기댓|최댓|최솟|결괏|함숫|절댓|중앙|목푯|근삿|설정|입력|출력|결과|기본)(?<=[가-힣])값")
 
 
 @lru_cache(maxsize=4096)
@@ -650,8 +652,9 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
         # a counter of its own: "몇 마당", "몇 그루", "몇 권"
         toks = tokens(question)
         after = next((toks[i + 1] for i, t in enumerate(toks[:-1]) if t.form == "몇" and t.tag in ("MM", "NR")), None)
-        if after is not None and after.tag in ("NNG", "NNB") and after.form not in _UNITS:
-            return frozenset({after.form})
+        if after is not None and after.tag in ("NNG", "NNB") and (after.form not in _UNITS or after.form in _MEASURES):
+            # a measure the pattern does not list ("몇 헥타르") is its own unit too
+            return frozenset(next((g for g in _SAME_UNIT if after.form in g), {after.form}))
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
@@ -734,6 +737,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         toks = tokens(text)
         found += tuple(Span(COUNT, toks[i].start, toks[j + 1].end) for i, j, u, _ in _number_groups(toks)
                        if not u and j + 1 < len(toks) and toks[j + 1].form in unit)
+    if qtype in (AMOUNT, COUNT) and unit is None and not money:
+        # a value with no unit right after the noun asked about: "타율 0.474", "평점 4.5"
+        toks = tokens(text)
+        found += tuple(Span(COUNT, toks[i].start, toks[j].end) for i, j, u, _ in _number_groups(toks)
+                       if not u and i and toks[i - 1].form in nouns and toks[i - 1].tag == "NNG"
+                       and toks[i - 1].end < toks[i].start)
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like

@@ -691,3 +691,23 @@ def test_more_titles_name_their_holder(question, sentence, phrase):
 def test_a_spokesman_asked_for_is_no_focus():
     # the answer names the person by title ("김하은 사무처장"), not as 관계자
     assert answers.question_focus("계획에 의문을 제기한 시민단체 관계자는 누구야?") is None
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a value with no unit right after the noun asked about
+    ("MVP의 타율은 얼마였어?", "5경기에서 타율 0.474(19타수 9안타)를 기록한 강태윤이 선정됐다.", "0.474"),
+    # a measure the "몇 …" pattern does not list is the question's unit
+    ("농작물 피해 면적은 몇 헥타르야?", "가축 91만2000마리가 폐사했고 농작물 피해 면적은 1만2000ha에 달했다.", "1만2000ha"),
+    # a price is money
+    ("약값은 한 달에 얼마야?", "환자 38%가 효과를 봤고, 약값은 한 달에 약 30만 원으로 책정됐다.", "30만 원"),
+])
+def test_values_measures_and_prices(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence", [
+    ("농작물 피해 면적은 몇 헥타르나 돼?", "가금류 87만 마리와 돼지 4만2000마리 등 가축 91만2000마리가 폐사했다."),
+    ("약값은 한 달에 얼마 정도 할 예정이야?", "HS-207 고용량군은 위약군 대비 악화 폭이 38% 작았다."),
+])
+def test_another_unit_is_no_answer(question, sentence):
+    assert not answers.has_answer_shape(question, sentence)
