@@ -449,7 +449,7 @@ class SentenceIndex:
         feats = np.zeros((n, len(fusion.RANK_FEATURES)), np.float64)
         at = fusion.COLUMN
         feats[:, at["dense"]] = fusion.dense_part(cands.cosine)
-        feats[:, at["heading"]] = [s.kind == "heading" for s in sentences]
+        feats[:, at["heading"]] = [s.kind in ("heading", "title") for s in sentences]
         if query.terms:
             feats[:, at["coverage"]], feats[:, at["cov_title"]], feats[:, at["cov_context"]] = \
                 self._coverage(sentences, cands.cosine, query)

@@ -15,8 +15,10 @@ Ranker. Each candidate sentence gets ``score = w · x`` over
   cov_context   ... by the sentence, the title and the sentence before it: a news
                 sentence often leaves its subject to the headline or the sentence
                 before ("이 회사는 지난 3월 ...");
-  heading       the sentence is a sub-heading: short summary lines ("정부도 직간접 지원 등
-                위기대응 나서") echo a question's words without the fact it asks for.
+  heading       the sentence is a sub-heading or the article's headline: short summary lines
+                ("정부도 직간접 지원 등 위기대응 나서") echo a question's words without the fact it
+                asks for, and a headline that does hold it ("한화 이글스, 26년 만에 한국시리즈
+                우승…") repeats a body sentence, which is the citation a reader checks.
 The weights are fitted with a listwise (softmax over the candidates of a question)
 loss, so they rank; they are not probabilities.
 

@@ -173,3 +173,17 @@ def test_a_name_kiwi_splits_in_the_question_matches_it_whole(real_seed_index):
     assert "▲퓨리오사에이아이" in real_seed_index.search(question, k=1).hits[0].text
     # a glued form the index does not hold adds nothing
     assert not any("반도체" in t and t != "반도체" for t in real_seed_index.query("삼성전자반도체는 어디야?").terms)
+
+
+def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
+    from index.clean import clean_page
+
+    page = ("한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패\n\n"
+            "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다.\n\n"
+            "한화는 31일 대전에서 열린 KBO 한국시리즈 5차전에서 LG 트윈스를 6-2로 꺾고 시리즈 전적 4승 1패로 "
+            "우승을 확정했다. 한화가 한국시리즈 우승 트로피를 들어 올린 것은 1999년 이후 처음이다.\n")
+    index = real_seed_index.with_document(clean_page(page, "kbo"))
+    hits = index.search("한화가 한국시리즈 우승한 게 몇 년 만이야?", k=10).hits
+    assert hits[0].text == "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다."
+    # the headline stays citable, below the sentence it summarises
+    assert any(h.text.startswith("한화 이글스, 26년 만에") for h in hits[1:])
