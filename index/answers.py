@@ -161,7 +161,16 @@ def question_type(question: str) -> str | None:
             if kind == PERSON and _THING_NAME.search(question):
                 return NAME  # "프로젝트 이름이 뭐야?" asks for a thing's name
             return None if kind == PERSON and _asks_who_someone_is(question) else kind
-    return reason
+    return COUNT if _asks_a_number_of(question) else reason
+
+
+def _asks_a_number_of(question: str) -> bool:
+    """The question ends on "<noun> 수" ("참여한 환자 수는?", "관객수가?"): a count, though no 몇 asks it
+    (Kiwi tags the counting noun 수 NNG, and the 수 of "할 수는" NNB)."""
+    toks = [t for t in tokens(question) if t.tag not in ("SF", "SP", "SE", "SS", "SSC", "SSO")]
+    while toks and toks[-1].tag in ("JX", "JKS"):
+        toks.pop()
+    return len(toks) >= 2 and toks[-1].form == "수" and toks[-1].tag == "NNG" and toks[-2].tag in ("NNG", "NNP")
 
 
 # "업스테이지 대표는 누구야?": who holds a title, asked at the question's end
@@ -688,17 +697,20 @@ def _question_nouns(question: str) -> frozenset[str]:
                      | set(glued_nouns(toks, frozenset({"NNG", "NNP", "SL", "SH"}))))
 
 
+_QUARTER = re.compile(r"(?<!\d)([1-4])\s*분기|([상하])반기")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?=\s*년)")
 
 
 def _other_years(question: str, text: str) -> bool:
-    """The question is about a year ("2027년 일본 AI 시장 규모는?") and ``text`` speaks of
-    others only ("2030년까지 … 1조7천774억 엔"): its phrases answer another question."""
-    asked = set(_YEAR.findall(question))
-    if not asked:
-        return False
-    told = set(_YEAR.findall(text))
-    return bool(told) and not told & asked
+    """The question is about a year ("2027년 일본 AI 시장 규모는?") or a quarter ("1분기 영업이익은?")
+    and ``text`` speaks of others only ("2030년까지 … 1조7천774억 엔", "4분기 영업손실 1260억 원"):
+    its phrases answer another question."""
+    for period in (_YEAR, _QUARTER):
+        asked = set(period.findall(question))
+        told = set(period.findall(text))
+        if asked and told and not told & asked:
+            return True
+    return False
 
 
 def answer_spans(question: str, text: str, qtype: str | None = None, switch: Switch | None = None) -> list[Span]:
@@ -742,7 +754,10 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         toks = tokens(text)
         found += tuple(Span(COUNT, toks[i].start, toks[j].end) for i, j, u, _ in _number_groups(toks)
                        if not u and i and toks[i - 1].form in nouns and toks[i - 1].tag == "NNG"
-                       and toks[i - 1].end < toks[i].start)
+                       and toks[i - 1].end < toks[i].start
+                       # the number stands alone: "3상" or "5경기" counts something else
+                       and not (j + 1 < len(toks) and toks[j + 1].start == toks[j].end
+                                and toks[j + 1].tag[:2] in ("NN", "SL", "XS")))
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like

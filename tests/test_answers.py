@@ -711,3 +711,26 @@ def test_values_measures_and_prices(question, sentence, phrase):
 ])
 def test_another_unit_is_no_answer(question, sentence):
     assert not answers.has_answer_shape(question, sentence)
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("2상 임상에 참여한 환자 수는?", answers.COUNT),
+    ("관객수가?", answers.COUNT),
+    ("그 일을 할 수는 있어?", None),  # the 수 of "할 수" is no count
+])
+def test_a_question_ending_on_a_number_of_asks_a_count(question, kind):
+    assert answers.question_type(question) == kind
+
+
+@pytest.mark.parametrize("question,sentence,shaped", [
+    ("1분기 영업이익은 얼마를 냈나요?", "영업이익은 지난해 4분기 영업손실 1260억 원에서 흑자로 전환했다.", False),
+    ("1분기 영업이익은 얼마를 냈나요?", "올해 1분기 매출 6조1870억 원, 영업이익 2140억 원을 기록했다.", True),
+    ("상반기 매출은 얼마야?", "하반기 매출은 3조 원으로 늘었다.", False),
+])
+def test_a_question_about_a_quarter_is_not_answered_by_other_quarters(question, sentence, shaped):
+    assert answers.has_answer_shape(question, sentence) == shaped
+
+
+def test_a_number_glued_to_a_noun_is_no_bare_value():
+    # "임상 3상" is a phase, not the number of patients
+    assert highlighted("2상 임상에 참여한 환자 수는?", "임상 3상 계획을 제출하고, 환자 1600명 규모의 3상을 진행한다.") == "1600명"
