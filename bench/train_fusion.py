@@ -218,7 +218,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),
                     fusion.answered(p, model.threshold, has_hangul(it.question),
                                     fusion.missing_answer(it.question, it.texts[int(order[0])] if it.texts else "",
-                                                          it.features, int(order[0])))))
+                                                          it.features, int(order[0]),
+                                                          it.focus_missing_at(int(order[0]))))))
     return out
 
 

@@ -119,7 +119,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
-                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|투자액|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로|야|이야|인가|예요|이에요|입니까|일까|인지))|"
@@ -650,6 +650,12 @@ _MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자�
                          r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치|요금|수수료|등록금|임대료|보증금|월세|전세금|"
                          # a price ("약값", "집값"), not a value measured ("평균값", "측정값")
                          r"(?<!평균|측정|기댓|최댓|최솟|결괏|함숫|절댓|중앙|목푯|근삿|설정|입력|출력|결과|기본)(?<=[가-힣])값")
+
+
+def asks_for_a_named_sum(question: str) -> bool:
+    """The question's focus names a sum of money ("당기순이익은 얼마야?", "매출은?")."""
+    focus = question_focus(question)
+    return focus is not None and bool(_MONEY_WORD.search(focus))
 
 
 @lru_cache(maxsize=4096)

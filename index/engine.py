@@ -434,7 +434,8 @@ class SentenceIndex:
                             s.text, round(float(p), 4), a, b))
         verdict = model.answerable(ranked.verdict_input(order[0]))
         korean = has_hangul(query.text)
-        missing = fusion.missing_answer(query.text, ranked.sentences[order[0]].text, ranked.features, order[0])
+        missing = fusion.missing_answer(query.text, ranked.sentences[order[0]].text, ranked.features, order[0],
+                                        bool(ranked.focus_missing[order[0]]))
         return SearchResult(question, fusion.answered(verdict, threshold, korean, missing), hits, round(verdict, 4),
                             resolved_question=rewritten, note=None if korean else NOT_KOREAN)
 

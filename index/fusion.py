@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_title_holder, question_type
+from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_named_sum, asks_for_a_title_holder, question_type
 
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
@@ -157,7 +157,7 @@ _DEGREE = re.compile(r"얼마나\s*(많|크|큰|높|빠르|빨리|오래|넓|길
 _SHARE_OF_ALL = re.compile(r"과반|절반|분의|전원|만장일치")
 
 
-def missing_answer(question: str, text: str, features: np.ndarray, top: int) -> bool:
+def missing_answer(question: str, text: str, features: np.ndarray, top: int, focus_missing: bool = False) -> bool:
     """The best sentence ``top`` (its ``text``) holds no phrase of the shape asked, where such a
     phrase is the only answer, so that whatever its P it is about the topic, not the fact asked:
     - who holds a title ("업스테이지 대표는 누구야?" against "국내 대표 … 기업 업스테이지도", which
@@ -166,12 +166,18 @@ def missing_answer(question: str, text: str, features: np.ndarray, top: int) -> 
     - how many ("등록 수는 몇 개야?"), unless the sentence gives a share of the whole ("과반수");
     - how long ("임기는 몇 년이야?"), unless the period is asked with 언제 ("언제부터 언제까지야?"),
       which dates answer.
-    Dates are not: news answers "언제" in words too ("성과로 나타날 시점이 다가오고 있다")."""
+    Dates are not: news answers "언제" in words too ("성과로 나타날 시점이 다가오고 있다").
+    Nor is a sum of money whose name the best sentence and its title never give (``focus_missing``:
+    "당기순이익은 얼마야?" against "현금성 자산은 8조4000억 원"): a sum answers only when it is
+    the one asked about. Other nouns an amount is asked of are not held to this: "세제 혜택은 어느
+    정도야?" is answered by "최대 30%의 법인세를 감면", which never says 혜택."""
+    qtype = question_type(question)
+    if qtype == AMOUNT and focus_missing and asks_for_a_named_sum(question):
+        return True
     if features[top, COLUMN["shape_no"]] == 0:
         return False
     if asks_for_a_title_holder(question):
         return True
-    qtype = question_type(question)
     if qtype == AMOUNT:
         return not _DEGREE.search(question)
     if qtype == COUNT:

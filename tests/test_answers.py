@@ -734,3 +734,8 @@ def test_a_question_about_a_quarter_is_not_answered_by_other_quarters(question, 
 def test_a_number_glued_to_a_noun_is_no_bare_value():
     # "임상 3상" is a phase, not the number of patients
     assert highlighted("2상 임상에 참여한 환자 수는?", "임상 3상 계획을 제출하고, 환자 1600명 규모의 3상을 진행한다.") == "1600명"
+
+
+def test_a_question_about_a_sums_source_asks_where():
+    assert answers.question_type("글로벌 VC 투자액 통계는 어디 자료야?") == answers.PLACE
+    assert answers.question_type("2021년 글로벌 VC 국내 투자액은?") == answers.AMOUNT

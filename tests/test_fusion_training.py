@@ -119,3 +119,16 @@ def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, t
     features[0] = 0.0
     features[0, fusion.COLUMN["shape_yes"]] = 1.0
     assert not fusion.missing_answer(question, text, features, 0)
+
+
+@pytest.mark.parametrize("question,text,missing", [
+    # a sum of money the best sentence (and its title) never names is another sum
+    ("누리에너지솔루션의 1분기 당기순이익은 얼마야?", "보유 현금성 자산은 8조4000억 원으로 늘었다.", True),
+    # an amount of anything else may be answered without its noun
+    ("일본이 주는 세제 혜택은 어느 정도야?", "2032년까지 최대 30%의 법인세를 감면해 준다.", False),
+])
+def test_a_sum_of_another_name_is_refused(question, text, missing):
+    features = np.zeros((1, len(fusion.RANK_FEATURES)))
+    features[0, fusion.COLUMN["shape_yes"]] = 1.0  # the sentence does hold an amount
+    assert fusion.missing_answer(question, text, features, 0, focus_missing=True) == missing
+    assert not fusion.missing_answer(question, text, features, 0, focus_missing=False)
