@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -161,3 +162,14 @@ def glued_nouns(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -
             glued += toks[j].form
             out.append(glued)
     return out
+
+
+# A name written out and its acronym in brackets, as news introduces them: "에너지저장장치(ESS)",
+# "한국인공지능·소프트웨어산업협회(KOSA)", "고대역폭 메모리(high-bandwidth memory, HBM)"
+_DEFINED = re.compile(r"([가-힣][가-힣·]{2,30})\s?\((?:[^()]{0,60},\s*)?([A-Z][A-Za-z&]*[A-Z][A-Za-z&]*)\)")
+
+
+@lru_cache(maxsize=4096)
+def acronyms(text: str) -> tuple[tuple[str, str], ...]:
+    """(name, acronym) pairs that ``text`` defines, the acronym lower-cased as BM25 holds it."""
+    return tuple(dict.fromkeys((m.group(1), m.group(2).lower()) for m in _DEFINED.finditer(text)))

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import answers, fusion
-from .analyze import glued_nouns, has_hangul, morphemes, tokens
+from .analyze import acronyms, glued_nouns, has_hangul, morphemes, tokens
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (
@@ -453,7 +454,7 @@ class SentenceIndex:
         feats[:, at["heading"]] = [s.kind in ("heading", "title") for s in sentences]
         if query.terms:
             feats[:, at["coverage"]], feats[:, at["cov_title"]], feats[:, at["cov_context"]] = \
-                self._coverage(sentences, cands.cosine, query)
+                self._coverage(sentences, cands.cosine, query, self._acronyms(query, sentences))
         allowed = np.ones(n, bool)
         if resolved is not None and resolved.replaced and resolved.added:
             # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
@@ -534,11 +535,27 @@ class SentenceIndex:
                 df[t] += postings.count_in(t, starts, ends)
         return {t: idf_of(d, n_rows) for t, d in df.items()}, Stats(n_rows, length)
 
-    def _coverage(self, sentences: Sequence[Sentence], cosine: np.ndarray, query: Query
+    def _acronyms(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:
+        """The acronyms the candidates' articles define for a name the question writes out, as
+        other spellings of the name's terms: the article introduces "에너지저장장치(ESS)" once and
+        then writes "ESS 부문 매출은 …", which answers "에너지저장장치 사업 매출은 …?"."""
+        out: dict[str, tuple[str, ...]] = {}
+        for doc_id in dict.fromkeys(s.doc_id for s in sentences):
+            for name, short in acronyms(self.documents[doc_id].text):
+                # the whole name, not a part of a longer one ("인공지능" of "한국인공지능·…협회")
+                if short not in query.terms and re.search(r"(?<![가-힣·])" + re.escape(name), query.text):
+                    for t in morphemes(name):
+                        if t in query.idf and short not in out.get(t, ()):
+                            out[t] = out.get(t, ()) + (short,)
+        return out
+
+    def _coverage(self, sentences: Sequence[Sentence], cosine: np.ndarray, query: Query,
+                  alternatives: dict[str, tuple[str, ...]] | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Shares of the question's idf mass covered by each sentence (its BM25, so repeats
         and length count), by the sentence with its article's title, and by the title and
-        the sentence before it; under the neighbourhood's statistics, read from the postings."""
+        the sentence before it; under the neighbourhood's statistics, read from the postings.
+        A term's ``alternatives`` (its acronym) count as it."""
         terms = Counter(query.terms)
         idf, stats = self.neighbourhood(sentences, cosine, terms)
         mass = sum(idf[t] * c for t, c in terms.items()) or 1.0
@@ -559,8 +576,14 @@ class SentenceIndex:
             # each term's postings are searched once, for the sentences, their titles and
             # the sentences before them together
             probe, m = np.concatenate([rows, first, rows - 1]), len(rows)
+            # an acronym stands for its name in body sentences, not in a heading's shorthand
+            # ("SW 개발사에 파격 稅혜택…" echoes "소프트웨어 개발사" without the fact asked)
+            no_acronym = np.concatenate([kind[rows] != _BODY, np.zeros(2 * m, bool)])
             for t, count in terms.items():
-                tf, in_title, in_prev = np.split(seg.postings.tf(t, probe), [m, 2 * m])
+                found = seg.postings.tf(t, probe)
+                for alt in (alternatives or {}).get(t, ()):
+                    found = np.maximum(found, np.where(no_acronym, 0, seg.postings.tf(alt, probe)))
+                tf, in_title, in_prev = np.split(found, [m, 2 * m])
                 bm25[js] += count * bm25_part(idf[t], tf, lengths, stats)
                 with_title = (tf > 0) | (has_title & (in_title > 0))
                 in_context = with_title | (has_prev & (in_prev > 0))

@@ -8,7 +8,9 @@ Ranker. Each candidate sentence gets ``score = w · x`` over
                 never saw count with the highest idf. The idf, row count and average
                 length are the question's neighbourhood's: every sentence of the
                 articles its 50 nearest candidates come from (engine.py), so other
-                kinds of text in the collection do not reweigh the question's terms;
+                kinds of text in the collection do not reweigh the question's terms.
+                In a body sentence, an acronym its article defines ("에너지저장장치(ESS)")
+                counts as the name the question writes out;
   shape_yes/no  the question asks for a person, date, amount... (answers.py) and the
                 sentence holds / lacks a phrase of that shape (0 / 0 otherwise);
   cov_title     the share covered by the sentence and its article's title together;

@@ -187,3 +187,9 @@ def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index
     assert hits[0].text == "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다."
     # the headline stays citable, below the sentence it summarises
     assert any(h.text.startswith("한화 이글스, 26년 만에") for h in hits[1:])
+
+
+def test_a_name_written_out_matches_the_acronym_its_article_defines(real_seed_index):
+    # the article defines "한국인공지능·소프트웨어산업협회(KOSA)" once, then writes "조준희 KOSA 회장은"
+    res = real_seed_index.search("한국인공지능·소프트웨어산업협회 회장은?", k=1)
+    assert res.answered and res.hits[0].text.startswith("조준희 KOSA 회장은")

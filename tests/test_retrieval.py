@@ -46,3 +46,11 @@ def test_citations_are_exact_with_real_model(real_seed_index):
 def test_follow_up_question_uses_history(real_seed_index):
     res = real_seed_index.search("그럼 업스테이지는?", k=3, history=["리벨리온은 첫 해외법인을 어디에 세웠나?"])
     assert any("업스테이지" in h.text for h in res.hits)
+
+
+def test_acronyms_are_read_from_their_definitions():
+    from index.analyze import acronyms
+
+    text = ("에너지저장장치(ESS) 수주가 늘었다. 고대역폭 메모리(high-bandwidth memory, HBM)를 공급한다. "
+            "칩스법(CHIPS Act)은 법이다. 인공지능(AI) 기업.")
+    assert acronyms(text) == (("에너지저장장치", "ess"), ("메모리", "hbm"), ("인공지능", "ai"))
