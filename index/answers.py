@@ -381,8 +381,10 @@ def _glued_start(toks: tuple[Token, ...], i: int, tags: tuple[str, ...]) -> int:
     return i
 
 
+@lru_cache(maxsize=8192)
 def sentence_spans(text: str) -> tuple[Span, ...]:
-    """Every answer-shaped phrase of a sentence, as offsets into ``text``."""
+    """Every answer-shaped phrase of a sentence, as offsets into ``text``; cached, since they do not
+    depend on the question and the same sentences come back as candidates of many questions."""
     toks = tokens(text)
     spans: list[Span] = []
     n = len(toks)

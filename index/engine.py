@@ -543,7 +543,8 @@ class SentenceIndex:
         for doc_id in dict.fromkeys(s.doc_id for s in sentences):
             for name, short in acronyms(self.documents[doc_id].text):
                 # the whole name, not a part of a longer one ("인공지능" of "한국인공지능·…협회")
-                if short not in query.terms and re.search(r"(?<![가-힣·])" + re.escape(name), query.text):
+                if name in query.text and short not in query.terms \
+                        and re.search(r"(?<![가-힣·])" + re.escape(name), query.text):
                     for t in morphemes(name):
                         if t in query.idf and short not in out.get(t, ()):
                             out[t] = out.get(t, ()) + (short,)
