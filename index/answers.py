@@ -752,20 +752,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
                 and (s.kind != ARTICLE or "조" in (unit or ())))
 
     found = sentence_spans(text)
-    if unit and not unit & _UNITS:
-        # the question's own counter, which the shapes do not know: "다섯 마당"
-        toks = tokens(text)
-        found += tuple(Span(COUNT, toks[i].start, toks[j + 1].end) for i, j, u, _ in _number_groups(toks)
-                       if not u and j + 1 < len(toks) and toks[j + 1].form in unit)
-    if qtype in (AMOUNT, COUNT) and unit is None and not money:
-        # a value with no unit right after the noun asked about: "타율 0.474", "평점 4.5"
-        toks = tokens(text)
-        found += tuple(Span(COUNT, toks[i].start, toks[j].end) for i, j, u, _ in _number_groups(toks)
-                       if not u and i and toks[i - 1].form in nouns and toks[i - 1].tag == "NNG"
-                       and toks[i - 1].end < toks[i].start
-                       # the number stands alone: "3상" or "5경기" counts something else
-                       and not (j + 1 < len(toks) and toks[j + 1].start == toks[j].end
-                                and toks[j + 1].tag[:2] in ("NN", "SL", "XS")))
+    found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like
@@ -781,6 +768,27 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
+
+
+def _unitless_counts(text: str, unit: frozenset[str] | None, nouns: frozenset[str], bare: bool) -> tuple[Span, ...]:
+    """Numbers the shapes leave without a unit that answer the question all the same: one before
+    the question's own counter ("다섯 마당", a counter the shapes do not know) and, when ``bare``,
+    a value right after a noun asked about ("타율 0.474") that stands alone ("임상 3상" is a phase)."""
+    own = unit is not None and bool(unit) and not unit & _UNITS
+    if not own and not bare:
+        return ()
+    toks = tokens(text)
+    out = []
+    for i, j, u, _ in _number_groups(toks):
+        nxt = toks[j + 1] if j + 1 < len(toks) else None
+        if u:
+            continue
+        if own and unit is not None and nxt is not None and nxt.form in unit:
+            out.append(Span(COUNT, toks[i].start, nxt.end))
+        elif bare and i and toks[i - 1].form in nouns and toks[i - 1].tag == "NNG" and toks[i - 1].end < toks[i].start \
+                and not (nxt is not None and nxt.start == toks[j].end and nxt.tag[:2] in ("NN", "SL", "XS")):
+            out.append(Span(COUNT, toks[i].start, toks[j].end))
+    return tuple(out)
 
 
 # "회사는 어디야?", "어느 기업에 있었어?": an organisation is asked for
