@@ -77,10 +77,12 @@ _ROLES = {"대통령", "국무총리", "국회", "정부", "국회의장", "대�
           "국회의원", "재판관", "감사원장", "행정각부", "지방자치단체"}
 # A one-syllable suffix makes a place only after a name of two or more ("서울시", "경기도",
 # "부산항"): "요구", "속도", "육성" and "정도" are common nouns.
+_PLACE_SUFFIX = re.compile(r"(..(시|도|군|구|국|주|섬|항|역|현|성)|.*(해역|지역|학교|대학|대학교|반도|도시|공항|기슭))$")
+# The tags of the glued parts of a name Kiwi reads as common nouns, and the words that end an
+# institution's name ("일본무역진흥기구", "금융위원회", "산업통상자원부")
 _NOUN_PARTS = frozenset({"NNG", "NNP", "SL"})
 _ORGANISATION_END = re.compile(r"(기구|협회|재단|연구소|연구원|개발원|진흥원|위원회|공단|공사|은행|증권|그룹|정책실|안보실|"
                                r"비서실|협의회|연합회|조합|학회|병원|대학교|본부|[부처청])$")
-_PLACE_SUFFIX = re.compile(r"(..(시|도|군|구|국|주|섬|항|역|현|성)|.*(해역|지역|학교|대학|대학교|반도|도시|공항|기슭))$")
 # Measures: "1,947m", "약 437km", "20~50km", "900hPa", "500만 m²", "초속 17m"
 _MEASURES = {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "m²", "㎡", "km²", "㎢", "kg", "g", "t", "hPa", "℃", "ha",
              "미터", "킬로미터", "센티미터", "밀리미터", "킬로그램", "그램", "톤", "헥토파스칼", "평", "헥타르", "마일"}

@@ -558,6 +558,7 @@ class SentenceIndex:
         the sentence before it; under the neighbourhood's statistics, read from the postings.
         A term's ``alternatives`` (its acronym) count as it."""
         terms = Counter(query.terms)
+        alternatives = alternatives or {}
         idf, stats = self.neighbourhood(sentences, cosine, terms)
         mass = sum(idf[t] * c for t, c in terms.items()) or 1.0
         bm25, title_cov, ctx_cov = np.zeros(len(sentences)), np.zeros(len(sentences)), np.zeros(len(sentences))
@@ -579,11 +580,11 @@ class SentenceIndex:
             probe, m = np.concatenate([rows, first, rows - 1]), len(rows)
             # an acronym stands for its name in body sentences, not in a heading's shorthand
             # ("SW 개발사에 파격 稅혜택…" echoes "소프트웨어 개발사" without the fact asked)
-            no_acronym = np.concatenate([kind[rows] != _BODY, np.zeros(2 * m, bool)])
+            body = np.concatenate([kind[rows] == _BODY, np.ones(2 * m, bool)]) if alternatives else np.ones(0, bool)
             for t, count in terms.items():
                 found = seg.postings.tf(t, probe)
-                for alt in (alternatives or {}).get(t, ()):
-                    found = np.maximum(found, np.where(no_acronym, 0, seg.postings.tf(alt, probe)))
+                for alt in alternatives.get(t, ()):
+                    found = np.maximum(found, np.where(body, seg.postings.tf(alt, probe), 0))
                 tf, in_title, in_prev = np.split(found, [m, 2 * m])
                 bm25[js] += count * bm25_part(idf[t], tf, lengths, stats)
                 with_title = (tf > 0) | (has_title & (in_title > 0))

@@ -530,9 +530,11 @@ def test_a_question_about_a_year_is_not_answered_by_other_years(question, senten
     ("리벨리온 대표 이름 알려줘", answers.PERSON),
     ("일본 총리 이름은?", answers.PERSON),
     ("이시바 총리의 성함은?", answers.PERSON),
+    ("그 사람 이름이 뭐야?", answers.PERSON),
     # a thing's name is not
     ("회사 이름은?", answers.NAME),
     ("펀드 이름은?", answers.NAME),
+    ("소프트뱅크가 이름 올린 미국 AI 인프라 합작 프로젝트 이름이 뭐야?", answers.NAME),
 ])
 def test_the_name_of_a_title_asks_for_a_person(question, kind):
     assert answers.question_type(question) == kind
@@ -621,14 +623,6 @@ RAPIDUS = "총비용이 5조 엔(약 47조원)으로 산정됐지만 실제 조�
 ])
 def test_the_phrase_in_the_clause_of_the_questions_words(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
-
-
-@pytest.mark.parametrize("question,kind", [
-    ("소프트뱅크가 이름 올린 미국 AI 인프라 합작 프로젝트 이름이 뭐야?", answers.NAME),
-    ("그 사람 이름이 뭐야?", answers.PERSON),
-])
-def test_a_things_name_is_no_persons(question, kind):
-    assert answers.question_type(question) == kind
 
 
 def test_a_company_that_looks_like_a_person_stays():
