@@ -505,13 +505,15 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     # institution: "일본무역진흥기구(JETRO)", "금융위원회", "산업통상자원부", "한국인공지능·소프트웨어산업협회"
     i = 0
     while i < n:
+        if toks[i].tag not in _NOUN_PARTS:  # a run starts at a noun, even one glued to a bracket
+            i += 1
+            continue
         k = i
         while k + 1 < n and toks[k + 1].start == toks[k].end and (
                 toks[k + 1].tag in _NOUN_PARTS or (toks[k + 1].form == "·" and k + 2 < n and toks[k + 2].tag in _NOUN_PARTS
                                                    and toks[k + 2].start == toks[k + 1].end)):
             k += 1
-        if toks[i].tag in _NOUN_PARTS and k > i and toks[k].tag in _NOUN_PARTS \
-                and toks[k].end - toks[i].start >= 4 and _ORGANISATION_END.search(text, toks[i].start, toks[k].end):
+        if k > i and toks[k].end - toks[i].start >= 4 and _ORGANISATION_END.search(text, toks[i].start, toks[k].end):
             spans.append(Span(NAME, toks[i].start, toks[k].end))
         i = k + 1
     # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여", and

@@ -660,6 +660,8 @@ def test_a_title_holder_asked_for(question, asks):
      "일본무역진흥기구(JETRO)에서 예상했다.", "일본무역진흥기구"),
     ("발족식은 어느 단체가 열었어?", "한국인공지능·소프트웨어산업협회(KOSA)는 최근 발족식을 열었다.",
      "한국인공지능·소프트웨어산업협회"),
+    # also when it opens right after a bracket
+    ("주무 부처는 어느 기관이야?", "주무 부처(산업통상자원부)가 맡았다.", "산업통상자원부"),
 ])
 def test_an_institutions_name_is_a_name(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
