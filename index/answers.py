@@ -664,6 +664,17 @@ def asks_for_a_named_sum(question: str) -> bool:
     return focus is not None and bool(_MONEY_WORD.search(focus))
 
 
+def rate_asked_elsewhere(question: str, text: str) -> bool:
+    """The question asks a rate by its name ("합격률은 몇 퍼센트야?": a noun with the suffix 률/율),
+    and ``text`` never names what the rate counts ("합격"): a percentage there is a rate of
+    something else ("87.2%가 학사학위 과정을 이수"). "성장률은?" is answered by "매년 23.2%씩
+    성장해", which names the growth, not the rate."""
+    focus = question_focus(question)
+    if not focus or focus[-1] not in "률율" or len(focus) < 3:
+        return False
+    return focus[:-1] not in text.replace(" ", "")
+
+
 @lru_cache(maxsize=4096)
 def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | None:
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount

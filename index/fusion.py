@@ -53,7 +53,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .answers import AMOUNT, COUNT, DATE, DURATION, asks_for_a_named_sum, asks_for_a_title_holder, question_type
+from .answers import (
+    AMOUNT,
+    COUNT,
+    DATE,
+    DURATION,
+    asks_for_a_named_sum,
+    asks_for_a_title_holder,
+    question_type,
+    rate_asked_elsewhere,
+)
 
 DENSE_FLOOR = 0.70
 DENSE_CEIL = 0.95
@@ -171,10 +180,12 @@ def missing_answer(question: str, text: str, features: np.ndarray, top: int, foc
     Dates are not: news answers "언제" in words too ("성과로 나타날 시점이 다가오고 있다").
     Nor is a sum of money whose name the best sentence and its title never give (``focus_missing``:
     "당기순이익은 얼마야?" against "현금성 자산은 8조4000억 원"): a sum answers only when it is
-    the one asked about. Other nouns an amount is asked of are not held to this: "세제 혜택은 어느
-    정도야?" is answered by "최대 30%의 법인세를 감면", which never says 혜택."""
+    the one asked about. The same holds for a rate asked by its name ("합격률은?") when the
+    sentence never names what it counts (``answers.rate_asked_elsewhere``). Other nouns an amount
+    is asked of are not held to this: "세제 혜택은 어느 정도야?" is answered by "최대 30%의
+    법인세를 감면", which never says 혜택."""
     qtype = question_type(question)
-    if qtype == AMOUNT and focus_missing and asks_for_a_named_sum(question):
+    if qtype == AMOUNT and focus_missing and (asks_for_a_named_sum(question) or rate_asked_elsewhere(question, text)):
         return True
     if features[top, COLUMN["shape_no"]] == 0:
         return False

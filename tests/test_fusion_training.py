@@ -124,10 +124,13 @@ def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, t
 @pytest.mark.parametrize("question,text,missing", [
     # a sum of money the best sentence (and its title) never names is another sum
     ("누리에너지솔루션의 1분기 당기순이익은 얼마야?", "보유 현금성 자산은 8조4000억 원으로 늘었다.", True),
+    # a rate asked by its name, where the sentence never names what it counts, is another rate
+    ("간호사 시험 합격률은 몇 퍼센트야?", "간호사의 87.2%가 별도로 학사학위 과정을 이수하고 있다.", True),
+    ("일본 AI 시장 성장률은 몇 퍼센트야?", "일본 AI 시장은 매년 23.2%씩 성장해 왔다.", False),
     # an amount of anything else may be answered without its noun
     ("일본이 주는 세제 혜택은 어느 정도야?", "2032년까지 최대 30%의 법인세를 감면해 준다.", False),
 ])
-def test_a_sum_of_another_name_is_refused(question, text, missing):
+def test_a_sum_or_a_rate_of_another_name_is_refused(question, text, missing):
     features = np.zeros((1, len(fusion.RANK_FEATURES)))
     features[0, fusion.COLUMN["shape_yes"]] = 1.0  # the sentence does hold an amount
     assert fusion.missing_answer(question, text, features, 0, focus_missing=True) == missing
