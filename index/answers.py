@@ -114,6 +114,8 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
                           r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
                           # "회담 시간은 얼마나 됐어?", "얼마나 오래 걸려?", "얼마 만에 …?"
                           r"(시간|기간|세월)(은|는|이|가)?\s*얼마|얼마나\s*오래|얼마\s*만에|"
+                          # "감사원장 임기는?": a term of office; "회담 시간은?": how long it took
+                          r"(임기|시간)(은|는|이|가)?\s*\??\s*$|"
                           r"\bhow long\b", re.I)),
     # "리벨리온 대표 이름 알려줘": a title's name is a person's
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?|(?<![가-힣])("
@@ -151,9 +153,31 @@ _WH_WORD = re.compile(r"왜|무엇|뭐|무슨|어떤|어떻|어느|누구|누가
 _IDENTITY = re.compile(r"^(?P<who>.+?)\s*(은|는|이|가|란)\s*누구(야|지|인가요?|입니까|예요|에요|이야|일까|인지)?\s*[?？]*\s*$")
 
 
+# "비전펀드 규모가 어떻게 되나요?", "임기는 어떻게 돼?": the value of the noun, as "규모는?" asks it;
+# not "승인을 못 받으면 어떻게 돼?" (what happens), where no particle of a subject stands before 어떻게
+_VALUE_OF = re.compile(r"(?<=[가-힣A-Za-z0-9])(은|는|이|가)\s*어떻게\s*(되|돼|됩|됐|되었)[가-힣]*\s*[?？.]*\s*$")
+# A query typed as keywords, nouns only ("일본 정부 AI 반도체 지원 규모", "리벨리온 대표")
+_KEYWORD_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XSN", "XPN", "SP", "SO", "SF"})
+
+
+def _as_asked(question: str) -> str:
+    """``question`` with its value asked as an elliptic "<noun>은?": "규모가 어떻게 되나요?" ->
+    "규모가?", and a query of nouns only, "리벨리온 대표" -> "리벨리온 대표는?"."""
+    m = _VALUE_OF.search(question)
+    if m:
+        return question[:m.end(1)] + "?"
+    toks = tokens(question)
+    if toks and toks[-1].tag in ("NNG", "NNP", "SL") and all(t.tag in _KEYWORD_TAGS for t in toks):
+        last = question[:toks[-1].end]
+        batchim = "가" <= last[-1] <= "힣" and (ord(last[-1]) - 0xAC00) % 28 != 0
+        return last + ("은" if batchim else "는") + "?"
+    return question
+
+
 @lru_cache(maxsize=4096)
 def question_type(question: str) -> str | None:
     """The answer shape a question asks for, or None (how/what questions)."""
+    question = _as_asked(question)
     verdict = bool(_YES_NO.search(question)) and not _WH_WORD.search(question)
     reason = REASON if _REASON_WORD.search(question) and not verdict else None
     if _HOW_WHY.search(question) and not _SHAPE_WORD.search(question):
@@ -658,6 +682,10 @@ _MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자�
                          r"(?<!평균|측정|기댓|최댓|최솟|결괏|함숫|절댓|중앙|목푯|근삿|설정|입력|출력|결과|기본)(?<=[가-힣])값")
 
 
+# The size of what is paid: "AI 반도체 지원 규모는?", "투자 규모가 어떻게 돼?" (a sum of money)
+_MONEY_SIZE = re.compile(r"(지원|투자|투입|지출|출자|출연|융자|대출|기부|후원|조달|모금|보조)\s*(규모|금액|액수)")
+
+
 def asks_for_a_named_sum(question: str) -> bool:
     """The question's focus names a sum of money ("당기순이익은 얼마야?", "매출은?")."""
     focus = question_focus(question)
@@ -753,7 +781,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
     # "확보한 자금은 얼마나 돼?" or "사업비는 총 얼마야?" asks for money: "2나노미터" or "14개사" is no answer
-    money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question))
+    money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question) or _MONEY_SIZE.search(question))
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
 

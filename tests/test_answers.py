@@ -34,6 +34,16 @@ from index.split import split_sentences
     ("구매 규모가 어느 정도야?", answers.AMOUNT),
     ("시장은 2027년에 어느 정도 규모가 될까?", answers.AMOUNT),
     ("일본은 AI 도입에 어느 정도 적극적이야?", None),
+    # "<noun>이 어떻게 되나요?" asks the noun's value, as "<noun>은?" does; not what happens
+    ("소프트뱅크 비전펀드 규모가 어떻게 되나요?", answers.AMOUNT),
+    ("대통령 임기는 어떻게 돼?", answers.DURATION),
+    ("감사원장 임기는?", answers.DURATION),
+    ("긴급명령이 국회 승인을 못 받으면 어떻게 돼?", None),
+    # a query of nouns only is typed as its elliptic question ("… 규모는?", "… 대표는?")
+    ("일본 정부 AI 반도체 지원 규모", answers.AMOUNT),
+    ("리벨리온 대표", answers.PERSON),
+    ("한일 정상회담 시간", answers.DURATION),
+    ("한일 정상회담", None),
 ])
 def test_question_types(question, kind):
     assert answers.question_type(question) == kind
@@ -445,6 +455,9 @@ def test_money_is_answered_by_money():
     q = "라피더스가 실제로 확보한 자금은 얼마나 돼?"
     assert not answers.has_answer_shape(q, "일본이 2나노미터 칩 대량 생산을 위해 출범시킨 라피더스 프로젝트다.")
     assert highlighted(q, "실제 조달한 금액은 1조 7,200억 엔(약 16조원)에 불과하다.") == "1조 7,200억 엔(약 16조원)"
+    # the size of a support or an investment is money too
+    assert not answers.has_answer_shape("일본 정부 AI 반도체 지원 규모는?",
+                                        "일본이 2나노미터 칩 대량 생산을 위해 출범시킨 라피더스 프로젝트다.")
     # a size that is not money still takes a count
     assert highlighted("협의회 규모는 얼마나 돼?", "협의회에는 14개 기업이 참여했다.") == "14개"
 
