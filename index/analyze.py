@@ -36,7 +36,7 @@ def split_spans(text: str) -> list[tuple[int, int]]:
         return []
     with _lock:
         sents = kiwi().split_into_sents(text)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for s in sents:
         start, end = s.start, s.end
         while start < end and text[start].isspace():
@@ -45,7 +45,36 @@ def split_spans(text: str) -> list[tuple[int, int]]:
             end -= 1
         if end > start:
             spans.append((start, end))
-    return spans
+    return _mend_quote_splits(text, spans)
+
+
+_OPENING = "‘“'\"「『《〈"
+_CLOSING = "’”'\"」』》〉"
+_FULL_STOP = re.compile(r"[.?!](?=\s)")
+
+
+def _mend_quote_splits(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Kiwi may end a sentence after a quoted phrase that a particle goes on with: "이유는 세
+    가지다. ‘팩스, 열쇠, 도장의 나라’" + "로 불리는 일본이 …". Such a span starts on Hangul, glued
+    to a closing quote: it is put back with the quote, and the sentence before ends at its last
+    full stop before the quote opens."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if not (out and a == out[-1][1] and "가" <= text[a] <= "힣" and text[a - 1] in _CLOSING):
+            out.append((a, b))
+            continue
+        pa, pb = out.pop()
+        opened = max(text.rfind(c, pa, pb - 1) for c in _OPENING)
+        stops = list(_FULL_STOP.finditer(text, pa, opened)) if opened > pa else []
+        if stops:
+            cut = stops[-1].end()
+            start = cut
+            while text[start].isspace():
+                start += 1
+            out += [(pa, cut), (start, b)]
+        else:
+            out.append((pa, b))
+    return out
 
 
 # Every index update re-derives the passages and terms of all sentences it keeps;

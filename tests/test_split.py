@@ -38,7 +38,18 @@ def test_broken_spacing_is_kept_in_displayed_text(seed_docs):
     assert any("날아오 르기" in s.text for s in split_sentences(doc))
 
 
-_korean = st.text(alphabet=st.sampled_from(list("가나다라마바사아자차카타파하한국일본은는이가을를다.?! \n\t,“”'0123456789AI")),
+def test_a_quoted_phrase_stays_with_the_particle_after_it(seed_docs):
+    # Kiwi ended a sentence after "‘팩스, 열쇠, 도장의 나라’" and began the next on "로 불리는"
+    doc = next(d for d in seed_docs if d.doc_id.startswith("003"))
+    texts = [s.text for s in _check(doc)]
+    assert "이유는 크게 세 가지다." in texts
+    assert any(t.startswith("‘팩스, 열쇠, 도장의 나라’로 불리는 일본이") for t in texts)
+    doc = clean_page("판소리는 긴 이야기를 엮어 부르는 한국의 전통 음악이다. '판'은 여러 사람이 모인 곳을 뜻한다.", "gen")
+    assert [s.text for s in _check(doc)] == ["판소리는 긴 이야기를 엮어 부르는 한국의 전통 음악이다.",
+                                             "'판'은 여러 사람이 모인 곳을 뜻한다."]
+
+
+_korean = st.text(alphabet=st.sampled_from(list("가나다라마바사아자차카타파하한국일본은는이가을를다.?! \n\t,“”‘’'0123456789AI")),
                   max_size=400)
 
 
