@@ -123,8 +123,9 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
-                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트)", re.I)),
-    (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|순위", re.I)),
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|프로(?!그램|젝트|세스))", re.I)),
+    # a rank ("순위는?"), but not a priority ("우선순위")
+    (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|(?<!우선)순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로|야|이야|인가|예요|이에요|입니까|일까|인지))|"
                       r"\bwhich (company|firm|project)\b|\bwhat is the name\b", re.I)),
@@ -651,7 +652,9 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|조|"
+# "몇 프로야?": 프로, spoken for a percentage, not the start of "프로그램" or "프로젝트"
+_PRO = r"프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|포즈)"
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|" + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
 
 
@@ -660,7 +663,7 @@ def _has_unit(phrase: str, unit: str) -> bool:
     return re.search(rf"(?<![A-Za-z]){re.escape(unit)}(?![A-Za-z²])", phrase) is not None
 
 
-_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트"}, {"년", "해"},
+_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트", "프로"}, {"년", "해"},
               {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
               {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
               {"헥토파스칼", "hPa"}, {"헥타르", "ha"}, {"제곱미터", "m²", "㎡"})

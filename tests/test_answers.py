@@ -44,6 +44,10 @@ from index.split import split_sentences
     ("리벨리온 대표", answers.PERSON),
     ("한일 정상회담 시간", answers.DURATION),
     ("한일 정상회담", None),
+    # "몇 프로" is spoken for a percentage; a priority (우선순위) is no rank
+    ("올거나이즈 매출 일본 비중 몇프로임?", answers.AMOUNT),
+    ("몇 프로젝트에 참여했어?", answers.COUNT),
+    ("대기업과 중소기업 중 우선순위는 어떻게 되나요?", None),
 ])
 def test_question_types(question, kind):
     assert answers.question_type(question) == kind
@@ -60,6 +64,7 @@ def test_question_types(question, kind):
     ("무하유는 언제 상장하나?", "내년 상반기 코스닥 상장을 추진 중인 '무하유'도 올해 하반기 일본 법인을 설립키로 했다.",
      "내년 상반기"),
     ("프로젝트 이름은?", "최근에는 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다.", "‘스타게이트’"),
+    ("올거나이즈 매출 일본 비중 몇프로임?", "전체 매출의 약 70%를 일본 법인에서 거두고 있다.", "70%"),
 ])
 def test_answer_phrase(question, sentence, phrase):
     span = answers.best_span(question, sentence)
