@@ -161,12 +161,21 @@ _VALUE_OF = re.compile(r"(?<=[가-힣A-Za-z0-9])(은|는|이|가)\s*어떻게\s*
 _KEYWORD_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XSN", "XPN", "SP", "SO", "SF"})
 
 
+# A request instead of a question: "리벨리온 대표 (좀) 알려줘", "설립 시기가 궁금해요"
+_REQUEST = re.compile(r"(을|를|이|가)?\s*(좀\s*)?((알려|말해|가르쳐)\s*(줘|줘요|주세요|줄래|줄래요|주라|주십시오|봐)|"
+                      r"궁금(해|해요|합니다|하다))\s*[?？.!~]*\s*$")
+
+
 def _as_asked(question: str) -> str:
     """``question`` with its value asked as an elliptic "<noun>은?": "규모가 어떻게 되나요?" ->
-    "규모가?", and a query of nouns only, "리벨리온 대표" -> "리벨리온 대표는?"."""
+    "규모가?", and a query of nouns only, asked or requested, "리벨리온 대표 알려줘" ->
+    "리벨리온 대표는?"."""
     m = _VALUE_OF.search(question)
     if m:
         return question[:m.end(1)] + "?"
+    m = _REQUEST.search(question)
+    if m and m.start() > 0:
+        question = question[:m.start()]
     toks = tokens(question)
     if toks and toks[-1].tag in ("NNG", "NNP", "SL") and all(t.tag in _KEYWORD_TAGS for t in toks):
         last = question[:toks[-1].end]

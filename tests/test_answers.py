@@ -44,6 +44,10 @@ from index.split import split_sentences
     ("리벨리온 대표", answers.PERSON),
     ("한일 정상회담 시간", answers.DURATION),
     ("한일 정상회담", None),
+    # so is a request of nouns ("… 알려줘", "… 궁금해요")
+    ("리벨리온 대표 좀 알려줘", answers.PERSON),
+    ("일본 데이터센터 보조금 규모 알려주세요", answers.AMOUNT),
+    ("올거나이즈 상장 계획에 대해 알려줘", None),
     # "몇 프로" is spoken for a percentage; a priority (우선순위) is no rank
     ("올거나이즈 매출 일본 비중 몇프로임?", answers.AMOUNT),
     ("몇 프로젝트에 참여했어?", answers.COUNT),
