@@ -817,12 +817,30 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         found = tuple(s for s in found if (s.start, s.end) not in people)
     out = [s for s in _affirmed(text, found)
            if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
-           # a number phrase the question states in words: "열두 마당 가운데 … 몇 마당인가?"
-           and not (s.kind in (COUNT, AMOUNT, DATE, DURATION) and _QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said)
+           # a number phrase the question states in words: "열두 마당 가운데 … 몇 마당인가?", or
+           # with another counter of the same kind: "14곳에 투자했다던데, 그중 …" against "14개"
+           and not (s.kind in (COUNT, AMOUNT, DATE, DURATION) and (_QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said
+                                                                  or _quantity_stated(text[s.start:s.end], said)))
            and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
+
+
+# A number and the word after it ("14곳에", "1,000억 달러")
+_QUANTITY = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*([^\d\s,.]{0,4})")
+
+
+def _quantity_stated(phrase: str, question: str) -> bool:
+    """``phrase`` gives a number the question states itself, with a unit of the same kind
+    ("14개" after "14곳에 투자했다던데"): a quantity the question knows is not what it asks."""
+    m = _QUANTITY.search(phrase)
+    if not m or not m.group(2):
+        return False
+    value, unit = m.group(1).replace(",", ""), m.group(2)
+    same = next((g for g in _SAME_UNIT if any(unit.startswith(u) for u in g)), {unit})
+    return any(q.group(1).replace(",", "") == value and any(q.group(2).startswith(u) for u in same)
+               for q in _QUANTITY.finditer(question))
 
 
 def _unitless_counts(text: str, unit: frozenset[str] | None, nouns: frozenset[str], bare: bool) -> tuple[Span, ...]:

@@ -76,6 +76,14 @@ def test_answer_phrase(question, sentence, phrase):
     assert sentence[span[0]:span[1]] == phrase
 
 
+def test_a_quantity_the_question_states_is_not_its_answer():
+    # "14곳에 투자했다던데, 그중 … 몇 곳?" knows the 14: "14개" is no answer, even with another counter
+    q = "소니가 AI 스타트업 14곳에 투자했다던데, 그중 한국 스타트업은 몇 곳이었나요?"
+    assert not answers.has_answer_shape(q, "소니는 벤처펀드를 조성해 AI 분야 14개 스타트업에 투자했다.")
+    assert highlighted("소니는 AI 스타트업 몇 곳에 투자했어?",
+                       "소니는 벤처펀드를 조성해 AI 분야 14개 스타트업에 투자했다.") == "14개"
+
+
 @pytest.mark.parametrize("sentence,durations", [
     ("이 대통령은 지난 23일 일본 도쿄에서 총리와 회담을 가졌다.", []),  # a day of the month
     ("25일 업계에 따르면 회담은 8월 23일 열렸다.", []),
