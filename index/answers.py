@@ -106,6 +106,8 @@ class Span:
 # Rates: "성장률", "비중". A question that ends on one ("일본 비중은?") asks for an amount.
 _RATE_NOUN = (r"((수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|취업|합격|경쟁|세)"
               r"[률율]|비율|비중|금리)")
+# "몇 프로야?": 프로, spoken for a percentage, not the start of "프로그램" or "프로젝트"
+_PRO = r"프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|포즈)"
 # Titles of two syllables or more as a regex alternation, longest first ("부회장" before "회장");
 # "관계자" (an official) is no title one asks the holder of
 _TITLE_WORDS = "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
@@ -123,7 +125,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
-                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|프로(?!그램|젝트|세스))", re.I)),
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|" + _PRO + ")", re.I)),
     # a rank ("순위는?"), but not a priority ("우선순위")
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|(?<!우선)순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
@@ -161,9 +163,9 @@ _VALUE_OF = re.compile(r"(?<=[가-힣A-Za-z0-9])(은|는|이|가)\s*어떻게\s*
 _KEYWORD_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XSN", "XPN", "SP", "SO", "SF"})
 
 
-# A request instead of a question: "리벨리온 대표 (좀) 알려줘", "설립 시기가 궁금해요"
-_REQUEST = re.compile(r"(을|를|이|가)?\s*(좀\s*)?((알려|말해|가르쳐)\s*(줘|줘요|주세요|줄래|줄래요|주라|주십시오|봐)|"
-                      r"궁금(해|해요|합니다|하다))\s*[?？.!~]*\s*$")
+# A request instead of a question: "리벨리온 대표를 (좀) 알려줘", "설립 시기가 궁금해요"
+_REQUEST = re.compile(r"((알려|말해|가르쳐)\s*(줘|줘요|주세요|줄래|줄래요|주라|주십시오|봐)|궁금(해|해요|합니다|하다))"
+                      r"\s*[?？.!~]*\s*$")
 
 
 def _as_asked(question: str) -> str:
@@ -174,9 +176,12 @@ def _as_asked(question: str) -> str:
     if m:
         return question[:m.end(1)] + "?"
     m = _REQUEST.search(question)
-    if m and m.start() > 0:
-        question = question[:m.start()]
-    toks = tokens(question)
+    toks = tokens(question[:m.start()] if m else question)
+    if m:
+        # the request's object or subject: "대표를 좀", "시기가"
+        while toks and (toks[-1].tag in ("JKO", "JKS") or toks[-1].form == "좀"):
+            toks = toks[:-1]
+        question = question[:toks[-1].end] if toks else question
     if toks and toks[-1].tag in ("NNG", "NNP", "SL") and all(t.tag in _KEYWORD_TAGS for t in toks):
         last = question[:toks[-1].end]
         batchim = "가" <= last[-1] <= "힣" and (ord(last[-1]) - 0xAC00) % 28 != 0
@@ -661,8 +666,6 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-# "몇 프로야?": 프로, spoken for a percentage, not the start of "프로그램" or "프로젝트"
-_PRO = r"프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|포즈)"
 _UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|" + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
 
