@@ -168,13 +168,20 @@ _REQUEST = re.compile(r"((알려|말해|가르쳐)\s*(줘|줘요|주세요|줄�
                       r"\s*[?？.!~]*\s*$")
 
 
-def _as_asked(question: str) -> str:
-    """``question`` with its value asked as an elliptic "<noun>은?": "규모가 어떻게 되나요?" ->
-    "규모가?", and a query of nouns only, asked or requested, "리벨리온 대표 알려줘" ->
-    "리벨리온 대표는?"."""
+def value_asked(question: str) -> str:
+    """"<noun>이 어떻게 되나요?" as the elliptic "<noun>이?" it means ("규모가 어떻게 되나요?" ->
+    "규모가?"; after another question, "그럼 한국은 어떻게 돼?" -> "그럼 한국은?"); any other
+    question as it is."""
     m = _VALUE_OF.search(question)
-    if m:
-        return question[:m.end(1)] + "?"
+    return question[:m.end(1)] + "?" if m else question
+
+
+def _as_asked(question: str) -> str:
+    """``question`` with its value asked as an elliptic "<noun>은?" (``value_asked``), and a query
+    of nouns only, asked or requested, "리벨리온 대표 알려줘" -> "리벨리온 대표는?"."""
+    asked = value_asked(question)
+    if asked != question:
+        return asked
     m = _REQUEST.search(question)
     toks = tokens(question[:m.start()] if m else question)
     if m:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .analyze import Token, tokens
-from .answers import QUESTION_WORDS, Switch
+from .answers import QUESTION_WORDS, Switch, value_asked
 
 _CONNECTIVE = re.compile(r"^\s*(그럼|그러면|그렇다면|그리고|그런데|근데|또|또한|and|what about|how about)\b[\s,]*",
                          re.IGNORECASE)
@@ -109,7 +109,8 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
         return Resolved(question)
     prev = resolve(earlier[-1], earlier[:-1]).text
     m = _CONNECTIVE.match(question)
-    rest = question[m.end():].strip() if m else question
+    # "그럼 한국은 어떻게 돼?" asks what "그럼 한국은?" asks
+    rest = value_asked(question[m.end():].strip() if m else question)
     toks = tokens(rest)
     own_qword = _qword(toks)
     in_qword = set(range(*own_qword)) if own_qword else set()
@@ -136,8 +137,10 @@ def resolve(question: str, history: Sequence[str] | None = None) -> Resolved:
         topical = [r for r in _runs(ptoks, _NOUN) if _topic_particle(ptoks, r[1])]
         for a, b in _runs(ptoks, _NOUN):
             for k in range(a, b):
-                if ptoks[k].tag in ("NNG", "NNP") and _shares(new_text, ptoks[k].form):
-                    target = target or (k, k + 1)  # "대법관" replaces "대법원장"
+                if ptoks[k].tag in ("NNG", "NNP") and _shares(new_text, ptoks[k].form) and target is None:
+                    # "대법관" replaces "대법원장"; "업스테이지 대표" replaces all of "리벨리온 대표"
+                    whole = new_is_entity and any(t.tag in _ENTITY for t in ptoks[a:b])
+                    target = (a, b) if whole else (k, k + 1)
         if target is None and new_is_entity and entities:
             # another name for the previous question's name: the topic-marked one, else a proper noun
             proper = [r for r in entities if any(t.tag == "NNP" for t in ptoks[r[0]:r[1]])]

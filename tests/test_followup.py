@@ -16,6 +16,11 @@ from index.followup import resolve
     # the question word's phrase replaces the old one whole; "동안" is no new topic
     ("한일 정상회담은 언제 열렸어?", "몇 분 동안?", "한일 정상회담은 몇 분 동안 열렸어?"),
     ("이 대통령은 이시바 총리와 몇 분 동안 회담했어?", "언제?", "이 대통령은 이시바 총리와 언제 회담했어?"),
+    # "<noun>은 어떻게 돼?" after a question asks what "<noun>은?" asks
+    ("일본은 AI 지원에 얼마를 쓰나?", "그럼 한국은 어떻게 돼?", "한국은 AI 지원에 얼마를 쓰나?"),
+    ("리벨리온 대표는 누구야?", "그럼 올거나이즈는 어떻게 되나요?", "올거나이즈 대표는 누구야?"),
+    # a name with the same title replaces the old name with its title, not the title alone
+    ("리벨리온 대표는 누구야?", "업스테이지 대표는?", "업스테이지 대표는 누구야?"),
 ])
 def test_follow_up_is_rewritten(previous, question, rewritten):
     r = resolve(question, [previous])
