@@ -179,18 +179,23 @@ def tokens(text: str) -> tuple[Token, ...]:
     return tuple(Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
 
 
-def glued_nouns(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -> list[str]:
-    """The forms of two to ``longest`` adjacent tokens written without a space, each tagged one of
-    ``tags``, glued: the words Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 + 에이아이), in order."""
+def glued_runs(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -> list[tuple[str, tuple[str, ...]]]:
+    """Runs of two to ``longest`` adjacent tokens written without a space, each tagged one of
+    ``tags``, as (the forms glued, the forms): the words Kiwi splits ("퓨리오사에이아이" read as
+    퓨리오사 + 에이아이), in order."""
     out = []
     for i in range(len(toks)):
-        glued = toks[i].form
         for j in range(i + 1, min(i + longest, len(toks))):
             if toks[j].start != toks[j - 1].end or toks[j - 1].tag not in tags or toks[j].tag not in tags:
                 break
-            glued += toks[j].form
-            out.append(glued)
+            parts = tuple(t.form for t in toks[i:j + 1])
+            out.append(("".join(parts), parts))
     return out
+
+
+def glued_nouns(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -> list[str]:
+    """The glued forms of ``glued_runs``."""
+    return [glued for glued, _ in glued_runs(toks, tags, longest)]
 
 
 # A name written out and its acronym in brackets, as news introduces them: "에너지저장장치(ESS)",

@@ -38,6 +38,9 @@ class Query:
     terms: list[str]  # Kiwi morphemes, repeated terms kept (they count twice); empty: no lexical half
     idf: dict[str, float]
     embed: Callable[[str], np.ndarray] = field(repr=False)
+    # a name the question writes glued, as its parts among ``terms`` ("이준서": 이준, 서): Kiwi
+    # reads one name either way in different sentences, so each stands for the other in coverage
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from . import answers, fusion
-from .analyze import acronyms, glued_nouns, has_hangul, morphemes, tokens
+from .analyze import acronyms, glued_runs, has_hangul, morphemes, tokens
 from .backend import LOCAL, Query, SearchBackend
 from .embedder import Embedder
 from .errors import (
@@ -376,19 +376,22 @@ class SentenceIndex:
         # Lexical coverage only means something for a Korean question; an English
         # one is matched across languages by the dense model alone.
         terms = morphemes(text) if has_hangul(text) else []
-        if terms:
-            terms = terms + self._glued_names(text, terms)
+        parts = self._glued_names(text, terms) if terms else {}
+        terms = terms + list(parts)
         return Query(text, terms, self.idf(terms) if terms else {},
-                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32))
+                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts)
 
-    def _glued_names(self, text: str, terms: list[str]) -> list[str]:
+    def _glued_names(self, text: str, terms: list[str]) -> dict[str, tuple[str, ...]]:
         """Nouns the question writes glued and Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 +
-        에이아이), glued again when the index knows them whole."""
-        out: list[str] = []
-        for g in glued_nouns(tokens(text), frozenset({"NNG", "NNP", "SL"})):
+        에이아이), glued again when the index knows them whole, with their parts among ``terms``
+        when the run holds a name ("이준서": 이준, 서)."""
+        out: dict[str, tuple[str, ...]] = {}
+        # common nouns glued ("국회의원") keep their parts apart: only a name's parts stand for it
+        common = {g.lower() for g, _ in glued_runs(tokens(text), frozenset({"NNG"}))}
+        for g, parts in glued_runs(tokens(text), frozenset({"NNG", "NNP", "SL"})):
             g = g.lower()
             if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
-                out.append(g)
+                out[g] = tuple(p.lower() for p in parts if p.lower() in terms) if g not in common else ()
         return out
 
     def search(self, question: str, k: int = 5, history: Sequence[str] | None = None,
@@ -581,11 +584,21 @@ class SentenceIndex:
             # an acronym stands for its name in body sentences, not in a heading's shorthand
             # ("SW 개발사에 파격 稅혜택…" echoes "소프트웨어 개발사" without the fact asked)
             body = np.concatenate([kind[rows] == _BODY, np.ones(2 * m, bool)]) if alternatives else np.ones(0, bool)
-            for t, count in terms.items():
-                found = seg.postings.tf(t, probe)
+            found = {}
+            for t in terms:
+                found[t] = seg.postings.tf(t, probe)
                 for alt in alternatives.get(t, ()):
-                    found = np.maximum(found, np.where(body, seg.postings.tf(alt, probe), 0))
-                tf, in_title, in_prev = np.split(found, [m, 2 * m])
+                    found[t] = np.maximum(found[t], np.where(body, seg.postings.tf(alt, probe), 0))
+            # a glued name and its parts stand for each other: "이준서는" read whole in one
+            # sentence, "이준서," read as 이준 + 서 in the title
+            whole = {g: found[g] for g, parts in query.parts.items() if parts}
+            for g, parts in query.parts.items():
+                if parts:
+                    found[g] = np.maximum(found[g], np.min([found[p] for p in parts], axis=0))
+                    for p in parts:
+                        found[p] = np.maximum(found[p], whole[g])
+            for t, count in terms.items():
+                tf, in_title, in_prev = np.split(found[t], [m, 2 * m])
                 bm25[js] += count * bm25_part(idf[t], tf, lengths, stats)
                 with_title = (tf > 0) | (has_title & (in_title > 0))
                 in_context = with_title | (has_prev & (in_prev > 0))

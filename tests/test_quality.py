@@ -179,6 +179,22 @@ def test_a_name_kiwi_splits_in_the_question_matches_it_whole(real_seed_index):
     assert not any("반도체" in t and t != "반도체" for t in real_seed_index.query("삼성전자반도체는 어디야?").terms)
 
 
+def test_a_name_kiwi_reads_whole_in_the_title_and_split_in_the_question(real_seed_index):
+    # the title's "이준서," is one name to Kiwi, the question's "이준서 이적료" is 이준 + 서: each
+    # stands for the other, so the sentence that gives the fee is covered by its title's name
+    from index.clean import clean_page
+
+    page = ("한빛유나이티드 이준서, 독일 라인베르크 이적…이적료 K리그 역대 최고\n\n"
+            "이준서는 한빛 유스팀을 졸업하고 2022년 프로에 데뷔했다.\n\n"
+            "이준서는 27일 인천국제공항을 통해 출국해 메디컬테스트를 받는다.\n\n"
+            "양 구단은 이적료를 공개하지 않았지만, 현지 매체에 따르면 이적료는 기본 1,600만 유로(약 250억 원)다.\n")
+    index = real_seed_index.with_document(clean_page(page, "transfer"))
+    question = "이준서 이적료 얼마임"
+    assert index.query(question).parts.get("이준서") == ("이준", "서")
+    res = index.search(question, k=1)
+    assert res.answered and "1,600만 유로" in res.hits[0].text, [h.text for h in res.hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     from index.clean import clean_page
 
