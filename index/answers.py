@@ -40,6 +40,7 @@ _DATE_WORDS = {"내년", "올해", "지난해", "작년", "지난달", "이달",
 # Those that only extend a date ("1990년대 초반"), never one alone ("경기 초반")
 _DATE_TAILS = ("말", "초", "분기", "당시", "초반", "중반", "후반", "전반")
 _DATE_LEAD = {"지나", "오"}  # "지난 3월", "오는 26일"
+_DAY_PARTS = {"오전", "오후", "새벽", "아침", "저녁", "밤", "낮"}  # between a day and its hour
 # What turns a length of time into a point: counted from now ("3년 전", "2주 후", "1년 만에") or
 # a deadline ("60일 이내에", "15일 안에"), which answers "언제까지".
 _FROM_NOW = ("전", "후", "뒤", "만", "이내", "내", "안")
@@ -102,12 +103,31 @@ class Span:
     end: int
 
 
+# Money as the kind of answer; 매출, 예산 and 투자액 are money too, but name what is asked about.
+_MONEY_KIND = ("금액", "액수", "자금", "비용", "가격", "돈")
+# An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it;
+# a sum of money is answered only in a currency
+_MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
+# "얼마가 될 거라고 봤어?", "얼마에 달해?": the value something reaches, not its growth rate
+_SIZE_WORD = re.compile(r"규모|얼마가\s*(될|되|돼)|얼마에\s*(달|이르)|" + _MONEY_NOUNS)
+_MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자금|이익|순익|손실|적자|흑자|자본금|시가총액|연봉|임금|"
+                         r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치|요금|수수료|등록금|임대료|보증금|월세|전세금|"
+                         # fees and costs ("이적료", "입장료", "공사비", "인건비")
+                         r"이적료|입장료|사용료|이용료|수업료|수강료|보험료|관리료|통행료|연체료|참가료|중개료|구독료|출연료|"
+                         r"위약금|계약금|공사비|제작비|인건비|운영비|관리비|생활비|교육비|진료비|치료비|숙박비|교통비|학비|"
+                         # a sum named by 액 ("피해액", "거래액", "총액"), not a liquid ("혈액", "용액", "수액")
+                         r"(?<=[가-힣])(?<![혈용원수체점즙정축비양독척석폐])액(?![가-힣])|"
+                         r"(?<=[가-힣])(?<![혈용원수체점즙정축비양독척석폐])액(?=[은는이가을를도의](?![가-힣]))|"
+                         # a price ("약값", "집값"), not a value measured ("평균값", "측정값")
+                         r"(?<!평균|측정|기댓|최댓|최솟|결괏|함숫|절댓|중앙|목푯|근삿|설정|입력|출력|결과|기본)(?<=[가-힣])값")
+
+
 # ----------------------------------------------------------------- questions
 # Rates: "성장률", "비중". A question that ends on one ("일본 비중은?") asks for an amount.
 _RATE_NOUN = (r"((수익|성장|점유|증가|감소|상승|하락|인상|인하|할인|이자|지분|가동|참여|달성|투표|득표|실업|취업|합격|경쟁|세)"
               r"[률율]|비율|비중|금리)")
 # "몇 프로야?": 프로, spoken for a percentage, not the start of "프로그램" or "프로젝트"
-_PRO = r"프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|포즈)"
+_PRO = r"(프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|포즈)|퍼(?![가-힣]))"
 # Titles of two syllables or more as a regex alternation, longest first ("부회장" before "회장");
 # "관계자" (an official) is no title one asks the holder of
 _TITLE_WORDS = "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
@@ -122,10 +142,12 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
     # "리벨리온 대표 이름 알려줘": a title's name is a person's
     (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?|(?<![가-힣])("
                         + _TITLE_WORDS + r")(의)?\s*(이름|성함|성명)", re.I)),
-    (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|시기|날짜|\bwhen\b|\bwhat (year|date|month)\b", re.I)),
+    # "몇 시에 났어?": a time of day, not a count
+    (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|몇\s*시(?!간|즌|리즈|장|설|행|험|청|민|점|대)|시기|날짜|"
+                      r"\bwhen\b|\bwhat (year|date|month|time)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
-                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(돈|자금|예산|매출|사업비|투자비|투자금|보조금)(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|" + _PRO + ")", re.I)),
+                        r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(" + _MONEY_WORD.pattern + r")(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|" + _PRO + ")", re.I)),
     # a rank ("순위는?"), but not a priority ("우선순위")
     (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|(?<!우선)순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
@@ -247,8 +269,6 @@ def _asks_who_someone_is(question: str) -> bool:
     return False
 
 
-# Money as the kind of answer; 매출, 예산 and 투자액 are money too, but name what is asked about.
-_MONEY_KIND = ("금액", "액수", "자금", "비용", "가격", "돈")
 # Nouns that name the kind of answer, not a thing asked about: the answer stands in their
 # place ("참석한 사람은 누구야?" is answered by a name, "겪은 시기는 언제야?" by a date, "확보한
 # 자금은 얼마야?" by a sum that a sentence may call 금액 or give with no noun at all).
@@ -352,8 +372,8 @@ def _time_point(toks: tuple[Token, ...], i: int, j: int, k: int, led: bool) -> b
     "5년", "3일간", "20일을 경과" are durations."""
     unit = toks[j].form
     after = toks[k + 1].form if k + 1 < len(toks) else ""
-    if unit == "시":
-        return True
+    if unit == "시" or (unit in ("분", "초") and i >= 2 and toks[i - 1].form == "시" and toks[i - 2].tag == "SN"):
+        return True  # "4시", and the minutes of "4시 17분"
     if unit == "일":
         return after not in _DAY_COUNT_AFTER or led or k > j or (i >= 1 and toks[i - 1].form == "월")
     if unit == "년":
@@ -453,9 +473,15 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(AMOUNT, start, end))
         if unit in _DATE_UNITS or unit in _TIME_UNITS:
             k = j
-            # "2011년 1월 1일": one date
-            while k + 2 < n and toks[k + 1].tag == "SN" and toks[k + 2].form in _DATE_UNITS | _TIME_UNITS:
-                k += 2
+            # "2011년 1월 1일", "18일 오전 4시 17분": one date
+            while True:
+                if k + 2 < n and toks[k + 1].tag == "SN" and toks[k + 2].form in _DATE_UNITS | _TIME_UNITS:
+                    k += 2
+                elif unit in _DATE_UNITS and k + 3 < n and toks[k + 1].form in _DAY_PARTS and toks[k + 2].tag == "SN" \
+                        and toks[k + 3].form == "시":
+                    k += 3
+                else:
+                    break
             s0 = start
             if i >= 2 and toks[i - 1].tag == "ETM" and toks[i - 2].form in _DATE_LEAD:
                 s0 = toks[i - 2].start
@@ -464,7 +490,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             e0 = toks[k].end
             if k + 1 < n and toks[k + 1].form in _DATE_WORDS:
                 e0 = toks[k + 1].end
-            if unit in _DATE_UNITS:
+            if unit in _DATE_UNITS or unit == "시":  # "오전 4시 17분께": a time of day
                 spans.append(Span(DATE, s0, e0))
             if unit in _TIME_UNITS and not _time_point(toks, i, j, k, s0 != start):
                 e1 = toks[k + 1].end if k + 1 < n and toks[k + 1].form in ("간", "동안") else toks[k].end
@@ -673,7 +699,8 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
-_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|" + _PRO + r"|조|"
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|시(?!즌|리즈)|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|"
+                               + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
 
 
@@ -682,7 +709,7 @@ def _has_unit(phrase: str, unit: str) -> bool:
     return re.search(rf"(?<![A-Za-z]){re.escape(unit)}(?![A-Za-z²])", phrase) is not None
 
 
-_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트", "프로"}, {"년", "해"},
+_SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트", "프로", "퍼"}, {"년", "해"},
               {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
               {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
               {"헥토파스칼", "hPa"}, {"헥타르", "ha"}, {"제곱미터", "m²", "㎡"})
@@ -693,15 +720,6 @@ _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}
 _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b", re.I)
 
 
-# An amount that is a size or a sum ("시장 규모", "투자 금액", "매출"), unless a rate is asked of it;
-# a sum of money is answered only in a currency
-_MONEY_NOUNS = "|".join(_MONEY_KIND + ("매출", "예산", "투자액"))
-# "얼마가 될 거라고 봤어?", "얼마에 달해?": the value something reaches, not its growth rate
-_SIZE_WORD = re.compile(r"규모|얼마가\s*(될|되|돼)|얼마에\s*(달|이르)|" + _MONEY_NOUNS)
-_MONEY_WORD = re.compile(_MONEY_NOUNS + r"|보조금|투자비|사업비|투자금|이익|순익|손실|적자|흑자|자본금|시가총액|연봉|임금|"
-                         r"급여|상금|벌금|세금|세액|매출액|수익(?![률율])|가치|요금|수수료|등록금|임대료|보증금|월세|전세금|"
-                         # a price ("약값", "집값"), not a value measured ("평균값", "측정값")
-                         r"(?<!평균|측정|기댓|최댓|최솟|결괏|함숫|절댓|중앙|목푯|근삿|설정|입력|출력|결과|기본)(?<=[가-힣])값")
 
 
 # The size of what is paid: "AI 반도체 지원 규모는?", "투자 규모가 어떻게 돼?" (a sum of money)
@@ -818,6 +836,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
+    if qtype == DURATION and "기간" in question:
+        found += _date_ranges(text, found)
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like
@@ -835,6 +855,22 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
+
+
+# Between the two dates of a period: "9월 8일부터 12일까지", "28일부터 다음 달 3일까지"
+_RANGE_GAP = re.compile(r"\s*부터\s*((다음|이번)\s*달|이듬해|내년|다음\s*해)?\s*")
+
+
+def _date_ranges(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
+    """Periods given by their first and last dates, which answer "기간은?" as a length does."""
+    dates = sorted((s for s in found if s.kind == DATE), key=lambda s: (s.start, -s.end))
+    out = []
+    for a in dates:
+        for b in dates:
+            if b.start > a.end and _RANGE_GAP.fullmatch(text, a.end, b.start) and text.startswith("까지", b.end):
+                out.append(Span(DURATION, a.start, b.end + 2))
+                break
+    return tuple(out)
 
 
 # A number and the word after it ("14곳에", "1,000억 달러")

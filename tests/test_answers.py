@@ -52,6 +52,11 @@ from index.split import split_sentences
     ("올거나이즈 매출 일본 비중 몇프로임?", answers.AMOUNT),
     ("몇 프로젝트에 참여했어?", answers.COUNT),
     ("대기업과 중소기업 중 우선순위는 어떻게 되나요?", None),
+    # a time of day is a date, not a count; a fee or a sum named by 액 is money
+    ("영덕 지진 몇시에 났음?", answers.DATE),
+    ("몇 시즌째 뛰고 있어?", answers.COUNT),
+    ("이준서 라인베르크 연봉", answers.AMOUNT),
+    ("영덕 지진 재산피해액 총 얼마임?", answers.AMOUNT),
 ])
 def test_question_types(question, kind):
     assert answers.question_type(question) == kind
@@ -69,6 +74,12 @@ def test_question_types(question, kind):
      "내년 상반기"),
     ("프로젝트 이름은?", "최근에는 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다.", "‘스타게이트’"),
     ("올거나이즈 매출 일본 비중 몇프로임?", "전체 매출의 약 70%를 일본 법인에서 거두고 있다.", "70%"),
+    ("학종 2단계 면접 몇퍼 반영함?", "2단계에서 서류 70%와 면접 30%를 합산해 최종 합격자를 가린다.", "70%"),
+    # the hour with its day; its minutes are no length of time
+    ("영덕 지진 몇시에 났음?", "18일 오전 4시 17분께 경북 영덕군 동쪽 34㎞ 해역에서 지진이 발생했다.", "18일 오전 4시 17분"),
+    # a period asked by 기간 is answered by its first and last days
+    ("새빛대 수시 원서접수 기간 궁금해요", "원서접수는 2026년 9월 8일부터 12일까지 진행된다.", "2026년 9월 8일부터 12일까지"),
+    ("무료 운행 기간은?", "경기도는 28일부터 다음 달 3일까지 요금을 받지 않는다.", "28일부터 다음 달 3일까지"),
 ])
 def test_answer_phrase(question, sentence, phrase):
     span = answers.best_span(question, sentence)
@@ -465,6 +476,15 @@ def test_the_focus_is_what_a_question_asks_about(question, focus):
 def test_a_size_is_answered_by_an_amount_not_a_percentage(question, phrase):
     sentence = "일본 AI 시장 규모는 매년 23.2%씩 성장해 오는 2027년에는 약 1조1천35억 엔에 달할 것으로 전망된다."
     assert highlighted(question, sentence) == phrase
+
+
+def test_a_sum_named_by_its_kind_is_money():
+    # "피해액" and "이적료" are sums of money: a count of reports or a percentage answers neither
+    assert not answers.has_answer_shape("영덕 지진 재산피해액 총 얼마임?", "재산 피해 신고는 모두 412건 접수됐다.")
+    assert not answers.has_answer_shape("이준서 이적료 얼마임", "이적료의 15%를 받는 조항도 계약서에 넣었다.")
+    assert highlighted("이준서 이적료 얼마임", "이적료는 기본 1,600만 유로(약 250억 원)다.") == "1,600만 유로(약 250억 원)"
+    # a liquid is no sum ("혈액")
+    assert not answers._MONEY_WORD.search("헌혈로 모인 혈액은 얼마나 돼?")
 
 
 def test_money_is_answered_by_money():
