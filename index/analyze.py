@@ -179,14 +179,16 @@ def tokens(text: str) -> tuple[Token, ...]:
     return tuple(Token(t.form, t.tag.split("-")[0], t.start, t.start + t.len) for t in toks)
 
 
-def glued_runs(toks: Sequence[Token], tags: frozenset[str], longest: int = 4) -> list[tuple[str, tuple[str, ...]]]:
+def glued_runs(toks: Sequence[Token], tags: frozenset[str], longest: int = 4,
+               lead: frozenset[str] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
     """Runs of two to ``longest`` adjacent tokens written without a space, each tagged one of
-    ``tags``, as (the forms glued, the forms): the words Kiwi splits ("퓨리오사에이아이" read as
-    퓨리오사 + 에이아이), in order."""
+    ``tags`` (the first may be tagged one of ``lead``), as (the forms glued, the forms): the
+    words Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 + 에이아이), in order."""
     out = []
     for i in range(len(toks)):
         for j in range(i + 1, min(i + longest, len(toks))):
-            if toks[j].start != toks[j - 1].end or toks[j - 1].tag not in tags or toks[j].tag not in tags:
+            if toks[j].start != toks[j - 1].end or toks[j].tag not in tags \
+                    or toks[j - 1].tag not in (tags | lead if j - 1 == i else tags):
                 break
             parts = tuple(t.form for t in toks[i:j + 1])
             out.append(("".join(parts), parts))

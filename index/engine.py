@@ -386,9 +386,11 @@ class SentenceIndex:
         에이아이), glued again when the index knows them whole, with their parts among ``terms``
         when the run holds a name ("이준서": 이준, 서)."""
         out: dict[str, tuple[str, ...]] = {}
+        toks = tokens(text)
         # common nouns glued ("국회의원") keep their parts apart: only a name's parts stand for it
-        common = {g.lower() for g, _ in glued_runs(tokens(text), frozenset({"NNG"}))}
-        for g, parts in glued_runs(tokens(text), frozenset({"NNG", "NNP", "SL"})):
+        common = {g.lower() for g, _ in glued_runs(toks, frozenset({"NNG"}))}
+        # a name may open on a determiner or a prefix Kiwi splits off: "새솔선" read as 새 + 솔선
+        for g, parts in glued_runs(toks, frozenset({"NNG", "NNP", "SL"}), lead=frozenset({"MM", "XPN"})):
             g = g.lower()
             if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
                 out[g] = tuple(p.lower() for p in parts if p.lower() in terms) if g not in common else ()

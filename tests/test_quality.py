@@ -195,6 +195,21 @@ def test_a_name_kiwi_reads_whole_in_the_title_and_split_in_the_question(real_see
     assert res.answered and "1,600만 유로" in res.hits[0].text, [h.text for h in res.hits]
 
 
+def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
+    # "새솔선" is 새 (a determiner, "new") + 솔선 to Kiwi, except inside quotes, where it is one name
+    from index.clean import clean_page
+
+    page = ("수원~동탄 잇는 새 전철 28일 개통\n\n"
+            "수원과 동탄을 잇는 도시철도 ‘새솔선’이 오는 28일 개통한다.\n\n"
+            "경기도는 새솔선 하루 평균 이용객을 4만5000명으로 예상한다.\n\n"
+            "새솔선을 이용하면 영통역에서 동탄까지 22분이면 갈 수 있다.\n")
+    index = real_seed_index.with_document(clean_page(page, "subway"))
+    question = "새솔선 언제 개통함?"
+    assert index.query(question).parts.get("새솔선") == ("솔선",)
+    res = index.search(question, k=1)
+    assert res.answered and "오는 28일 개통한다" in res.hits[0].text, [h.text for h in res.hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     from index.clean import clean_page
 
