@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # 3: segments with tombstones (2 was one folder of bm25s + FAISS files)
 FORMAT_VERSION = 3
+# A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
+_NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
 MANIFEST = "manifest.json"
 _TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
 # How many of the candidates nearest the question (by cosine) define the articles its
@@ -459,7 +461,7 @@ class SentenceIndex:
         feats[:, at["heading"]] = [s.kind in ("heading", "title") for s in sentences]
         if query.terms:
             feats[:, at["coverage"]], feats[:, at["cov_title"]], feats[:, at["cov_context"]] = \
-                self._coverage(sentences, cands.cosine, query, self._acronyms(query, sentences))
+                self._coverage(sentences, cands.cosine, query, self._other_spellings(query, sentences))
         allowed = np.ones(n, bool)
         if resolved is not None and resolved.replaced and resolved.added:
             # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
@@ -539,6 +541,15 @@ class SentenceIndex:
             for t in df:
                 df[t] += postings.count_in(t, starts, ends)
         return {t: idf_of(d, n_rows) for t, d in df.items()}, Stats(n_rows, length)
+
+    def _other_spellings(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:
+        """Terms that stand for the question's own in coverage: the acronyms the candidates'
+        articles define (``_acronyms``), and a name written as a suffix ("투어 이름" is "투어명")."""
+        out = self._acronyms(query, sentences)
+        for t, same in _NAME_NOUNS.items():
+            if t in query.idf:
+                out[t] = out.get(t, ()) + same
+        return out
 
     def _acronyms(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:
         """The acronyms the candidates' articles define for a name the question writes out, as

@@ -210,6 +210,18 @@ def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
     assert res.answered and "오는 28일 개통한다" in res.hits[0].text, [h.text for h in res.hits]
 
 
+def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
+    from index.clean import clean_page
+
+    page = ("보이그룹 노바라인, 데뷔 4년 만에 첫 월드투어\n\n"
+            "보이그룹 노바라인이 데뷔 4년 만에 첫 월드투어에 나선다.\n\n"
+            "투어명은 ‘디파처(DEPARTURE)’로 정해졌다.\n\n"
+            "리더 한도윤은 “팬들의 이름을 하나하나 기억하며 투어를 준비했다”고 말했다.\n")
+    index = real_seed_index.with_document(clean_page(page, "tour"))
+    res = index.search("노바라인 투어이름 뭐임?", k=1)
+    assert res.hits[0].text.startswith("투어명은"), [h.text for h in res.hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     from index.clean import clean_page
 
