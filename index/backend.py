@@ -41,6 +41,9 @@ class Query:
     # a name the question writes glued, as its parts among ``terms`` ("이준서": 이준, 서): Kiwi
     # reads one name either way in different sentences, so each stands for the other in coverage
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the question's names as written (spacing ignored, lower-cased), with the terms each stands
+    # for: wherever the text holds the name, so do its terms, however Kiwi reads it there
+    surfaces: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property

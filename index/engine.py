@@ -46,13 +46,22 @@ log = logging.getLogger(__name__)
 
 # 3: segments with tombstones (2 was one folder of bm25s + FAISS files)
 FORMAT_VERSION = 3
-# A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
-_NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
 MANIFEST = "manifest.json"
 _TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
 # How many of the candidates nearest the question (by cosine) define the articles its
 # term weights are counted over (SentenceIndex.neighbourhood).
 NEIGHBOURHOOD = 50
+# A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
+_NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
+
+
+def _name_surfaces(text: str, terms: list[str], parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The question's proper nouns of two characters or more, and its glued names, as written,
+    with the terms each stands for (see ``Query.surfaces``)."""
+    out: dict[str, tuple[str, ...]] = {t.form.lower(): (t.form.lower(),) for t in tokens(text)
+           if t.tag == "NNP" and len(t.form) >= 2 and t.form.lower() in terms}
+    out.update({g: (g, *ps) for g, ps in parts.items() if ps})
+    return out
 
 
 @dataclass
@@ -381,7 +390,8 @@ class SentenceIndex:
         parts = self._glued_names(text, terms) if terms else {}
         terms = terms + list(parts)
         return Query(text, terms, self.idf(terms) if terms else {},
-                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts)
+                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts,
+                     _name_surfaces(text, terms, parts))
 
     def _glued_names(self, text: str, terms: list[str]) -> dict[str, tuple[str, ...]]:
         """Nouns the question writes glued and Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 +
@@ -602,6 +612,13 @@ class SentenceIndex:
                 found[t] = seg.postings.tf(t, probe)
                 for alt in alternatives.get(t, ()):
                     found[t] = np.maximum(found[t], np.where(body, seg.postings.tf(alt, probe), 0))
+            if query.surfaces:
+                # a name the text writes as the question does is there, whatever Kiwi made of it
+                texts = [seg.sentence(int(r)).text.lower().replace(" ", "") if r >= 0 else "" for r in probe]
+                for name, stands_for in query.surfaces.items():
+                    held = np.fromiter((name in x for x in texts), np.float64, len(texts))
+                    for t in stands_for:
+                        found[t] = np.maximum(found[t], held)
             # a glued name and its parts stand for each other: "이준서는" read whole in one
             # sentence, "이준서," read as 이준 + 서 in the title
             whole = {g: found[g] for g, parts in query.parts.items() if parts}

@@ -210,6 +210,22 @@ def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
     assert res.answered and "오는 28일 개통한다" in res.hits[0].text, [h.text for h in res.hits]
 
 
+def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_index):
+    # Kiwi reads "부산광역시는" as one proper noun, so the question's 부산 is no term of the
+    # sentence that gives the count; written there as asked, it is still there
+    from index.clean import clean_page
+
+    page = ("해운대 해수욕장 올여름 피서객 역대 최다\n\n"
+            "부산광역시는 올여름 해운대 해수욕장을 찾은 피서객이 1,020만 명으로 집계됐다고 밝혔다.\n\n"
+            "부산 지역 호텔 예약률도 지난해보다 크게 늘었다.\n\n"
+            "해수욕장은 다음 달 10일까지 야간 개장을 이어간다.\n")
+    index = real_seed_index.with_document(clean_page(page, "beach"))
+    question = "부산 피서객 몇 명이야?"
+    assert index.query(question).surfaces == {"부산": ("부산",)}
+    res = index.search(question, k=1)
+    assert res.answered and "1,020만 명" in res.hits[0].text, [h.text for h in res.hits]
+
+
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     from index.clean import clean_page
 
