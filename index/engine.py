@@ -53,6 +53,11 @@ _TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
 NEIGHBOURHOOD = 50
 # A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
 _NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
+# The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since
+# the sentence that gives their number often names only the act ("모두 1만8,500명이 참가했다").
+# The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
+# out: their acts ("개발", "사업") are so common that questions whose article is missing found them.
+_DERIVING = ("자",)
 
 
 def _name_surfaces(text: str, terms: list[str], parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -559,6 +564,16 @@ class SentenceIndex:
         for t, same in _NAME_NOUNS.items():
             if t in query.idf:
                 out[t] = out.get(t, ()) + same
+        for t in query.idf:
+            if not re.fullmatch(r"[가-힣]{2,}", t):
+                continue
+            # a noun derived with a suffix and the act it derives from
+            derived = [t[:-1]] if t[-1] in _DERIVING and len(t) >= 3 else []
+            derived += [t + suffix for suffix in _DERIVING]
+            held = tuple(d for d in derived if d not in query.idf
+                         and any(v.segment.postings.df(d) for v in self.segment_views))
+            if held:
+                out[t] = out.get(t, ()) + held
         return out
 
     def _acronyms(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:

@@ -226,6 +226,20 @@ def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_in
     assert res.answered and "1,020만 명" in res.hits[0].text, [h.text for h in res.hits]
 
 
+def test_a_noun_derived_from_an_act_matches_the_act(real_seed_index):
+    # "참가자" (참가 + the suffix 자) asked, "참가했다" written: the sentence that gives the count
+    # names the act, not the people
+    from index.clean import clean_page
+
+    page = ("세종국제마라톤 케냐 키프로노, 대회 신기록으로 우승\n\n"
+            "케냐의 데니스 키프로노가 지난 6일 열린 제9회 세종국제마라톤 남자부에서 2시간6분48초로 우승했다.\n\n"
+            "풀코스와 하프, 10km 부문을 합쳐 모두 1만8,500명이 참가했다.\n\n"
+            "다만 결승 지점 인근에서 참가자 23명이 탈진으로 의료진의 처치를 받았다.\n")
+    index = real_seed_index.with_document(clean_page(page, "marathon"))
+    res = index.search("세종마라톤 전체 참가자 수", k=1)
+    assert res.answered and "1만8,500명" in res.hits[0].text, [h.text for h in res.hits]
+
+
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     from index.clean import clean_page
 
