@@ -140,16 +140,20 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
                           r"(임기|시간)(은|는|이|가)?\s*\??\s*$|"
                           r"\bhow long\b", re.I)),
     # "리벨리온 대표 이름 알려줘": a title's name is a person's
-    (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?|(?<![가-힣])("
+    (PERSON, re.compile(r"누구|누가|누군|누굴|\bwho(m|se)?\b|이름이 뭐|대표는\?|회장은\?|"
+                        # "우승한 선수 알려줘", "당선자는?": the person the noun names
+                        r"(선수|우승자|수상자|당선자|당선인|주인공|범인|용의자|피의자)(은|는|이|가)?\s*\??\s*$|(?<![가-힣])("
                         + _TITLE_WORDS + r")(의)?\s*(이름|성함|성명)", re.I)),
     # "몇 시에 났어?": a time of day, not a count
-    (DATE, re.compile(r"언제|몇\s*(년도|월|일)|며칠|몇\s*년에|몇\s*시(?!간|즌|리즈|장|설|행|험|청|민|점|대)|시기|날짜|"
+    # "소비기한 알려줘", "출시일은?": a day named by its noun
+    (DATE, re.compile(r"(기한|일자|(시행|출시|개통|발표|선고|마감|투표|개막|개최|폐막|발매|개봉)일)(은|는|이|가)?\s*\??\s*$|언제|몇\s*(년도|월|일)|며칠|몇\s*년에|몇\s*시(?!간|즌|리즈|장|설|행|험|청|민|점|대)|시기|날짜|"
                       r"\bwhen\b|\bwhat (year|date|month|time)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
                         r"\s*\??\s*$|어느\s*정도\s*규모|" + _RATE_NOUN + r"(은|는|이|가)?\s*\??\s*$|[가-힣]액(은|이|는)?\s*\??\s*$|(" + _MONEY_WORD.pattern + r")(은|는|이|가)?\s*\??\s*$|비용은|가격|\bhow much\b|\bhow big\b|몇\s*(%|퍼센트|" + _PRO + ")", re.I)),
     # a rank ("순위는?"), but not a priority ("우선순위")
-    (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|(?<!우선)순위", re.I)),
+    # a quantity named by 량 ("판매량은?", "강수량"), not a skill ("역량", "기량")
+    (COUNT, re.compile(r"몇\s*[가-힣]{0,2}|(?<![가-힣])[가-힣]{2}량(은|는|이)?\s*\??\s*$|\bhow many\b|\bwhat rank\b|\bwhere does .* rank\b|(?<!우선)순위", re.I)),
     (PLACE, re.compile(r"어디|어느\s*(나라|도시|지역|곳|국가)|\bwhere\b", re.I)),
     (NAME, re.compile(r"이름|명칭|시호|본명|별명|애칭|국호|(기업|회사|업체|프로젝트|펀드)(은|는|이|가)?\s*\??\s*$|어느\s*(기업|회사|업체|곳|팀|단체|기관)|어떤\s*(기업|회사|업체)(?!\s*(으로|로|야|이야|인가|예요|이에요|입니까|일까|인지))|"
                       r"\bwhich (company|firm|project)\b|\bwhat is the name\b", re.I)),
@@ -231,7 +235,7 @@ def question_type(question: str) -> str | None:
             if kind == PERSON and _THING_NAME.search(question):
                 return NAME  # "프로젝트 이름이 뭐야?" asks for a thing's name
             return None if kind == PERSON and _asks_who_someone_is(question) else kind
-    return COUNT if _asks_a_number_of(question) else reason
+    return COUNT if _asks_a_number_of(question) or _MEASURE_END.search(question) else reason
 
 
 def _asks_a_number_of(question: str) -> bool:
@@ -709,6 +713,15 @@ def _has_unit(phrase: str, unit: str) -> bool:
     return re.search(rf"(?<![A-Za-z]){re.escape(unit)}(?![A-Za-z²])", phrase) is not None
 
 
+# A measure the question names, asked by itself ("피해 면적은?", "다리 길이는 얼마야?"): a count
+# in that measure's units, not any number ("가구당 300만 원" is no area)
+_MEASURE_NOUNS = {"면적": {"ha", "헥타르", "m²", "㎡", "제곱미터", "km²", "㎢", "평"},
+                  "넓이": {"ha", "헥타르", "m²", "㎡", "제곱미터", "km²", "㎢", "평"},
+                  "길이": {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "미터", "킬로미터", "센티미터", "밀리미터", "마일"},
+                  "무게": {"kg", "g", "t", "킬로그램", "그램", "톤"},
+                  "중량": {"kg", "g", "t", "킬로그램", "그램", "톤"}}
+_MEASURE_ASKED = re.compile("(" + "|".join(_MEASURE_NOUNS) + r")(은|는|이|가)?\s*(얼마|어느\s*정도)?[가-힣\s]{0,6}\??\s*$")
+_MEASURE_END = re.compile("(" + "|".join(_MEASURE_NOUNS) + r")(은|는|이|가)?\s*\??\s*$")
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트", "프로", "퍼"}, {"년", "해"},
               {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
               {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
@@ -755,6 +768,9 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
         if after is not None and after.tag in ("NNG", "NNB") and (after.form not in _UNITS or after.form in _MEASURES):
             # a measure the pattern does not list ("몇 헥타르") is its own unit too
             return frozenset(next((g for g in _SAME_UNIT if after.form in g), {after.form}))
+        measure = _MEASURE_ASKED.search(_as_asked(question))
+        if measure and qtype in (AMOUNT, COUNT):
+            return frozenset(_MEASURE_NOUNS[measure.group(1)])
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
@@ -836,8 +852,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
-    if qtype == DURATION and "기간" in question:
-        found += _date_ranges(text, found)
+    if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question):
+        found += _date_ranges(text, found, qtype)  # "소비기한은?": from one day to another
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like
@@ -861,14 +877,15 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 _RANGE_GAP = re.compile(r"\s*부터\s*((다음|이번)\s*달|이듬해|내년|다음\s*해)?\s*")
 
 
-def _date_ranges(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
-    """Periods given by their first and last dates, which answer "기간은?" as a length does."""
+def _date_ranges(text: str, found: tuple[Span, ...], kind: str = DURATION) -> tuple[Span, ...]:
+    """Periods given by their first and last dates, which answer "기간은?" as a length does,
+    and "기간이 언제야?" as a date does, as phrases of that ``kind``."""
     dates = sorted((s for s in found if s.kind == DATE), key=lambda s: (s.start, -s.end))
     out = []
     for a in dates:
         for b in dates:
             if b.start > a.end and _RANGE_GAP.fullmatch(text, a.end, b.start) and text.startswith("까지", b.end):
-                out.append(Span(DURATION, a.start, b.end + 2))
+                out.append(Span(kind, a.start, b.end + 2))
                 break
     return tuple(out)
 

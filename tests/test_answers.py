@@ -785,3 +785,35 @@ def test_a_number_glued_to_a_noun_is_no_bare_value():
 def test_a_question_about_a_sums_source_asks_where():
     assert answers.question_type("글로벌 VC 투자액 통계는 어디 자료야?") == answers.PLACE
     assert answers.question_type("2021년 글로벌 VC 국내 투자액은?") == answers.AMOUNT
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("봉화 산불 피해 면적", answers.COUNT),
+    ("다리 길이는?", answers.COUNT),
+    ("면적이 넓은 나라는?", None),  # the measure describes; it is not what is asked
+    ("축제 기간 사과 판매량", answers.COUNT),
+    ("강수량은?", answers.COUNT),
+    ("그 선수의 역량은?", None),  # a skill, not a quantity
+    ("여자부 우승한 선수 알려줘", answers.PERSON),
+    ("올해 당선자는?", answers.PERSON),
+    ("국내 선수는 몇 명이야?", answers.COUNT),
+    ("회수 대상 김밥 소비기한 알려줘", answers.DATE),
+    ("새 휴대폰 출시일은?", answers.DATE),
+])
+def test_a_noun_that_names_what_is_asked_sets_its_shape(question, kind):
+    assert answers.question_type(question) == kind
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # an area is answered in an area's units, not by the sum paid out
+    ("봉화 산불 피해 면적은 얼마야?", "산림청은 이번 산불로 산림 약 860ha가 불에 탄 것으로 잠정 집계했다.", "860ha"),
+    ("봉화 산불 피해 면적은 얼마야?", "봉화군은 피해 주민에게 가구당 300만 원을 지급하기로 했다.", None),
+    ("다리 길이가 얼마나 돼?", "다리는 길이 1.2km, 폭 30m로 지어졌다.", "1.2km"),
+    # a deadline, or a period asked with 언제, from its first day to its last
+    ("회수 대상 김밥 소비기한 알려줘", "소비기한이 내년 3월 2일부터 3월 20일까지로 표시된 제품이다.",
+     "내년 3월 2일부터 3월 20일까지"),
+    ("축제 기간이 언제였나요?", "청송군은 지난 9일부터 12일까지 나흘간 열린 축제에 23만 명이 다녀갔다고 14일 밝혔다.",
+     "지난 9일부터 12일까지"),
+])
+def test_a_measure_or_a_period_is_answered_in_its_own_terms(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
