@@ -703,7 +703,9 @@ def _question_forms(question: str) -> frozenset[str]:
     return frozenset(forms)
 
 
+# ("몇 대": machines and vehicles, or a generation, "제19대"; not "몇 대회", "몇 대학", nor a score, "몇 대 몇")
 _UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|시(?!즌|리즈)|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|"
+                               r"대(?!회|학|표|통령|형|규모|기업|\s*몇)|건|종|가지|층|편|"
                                + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
 
@@ -743,6 +745,16 @@ def asks_for_a_named_sum(question: str) -> bool:
     """The question's focus names a sum of money ("당기순이익은 얼마야?", "매출은?")."""
     focus = question_focus(question)
     return focus is not None and bool(_MONEY_WORD.search(focus))
+
+
+# Counters of things a sentence names when it counts them ("헬기 38대", "위성 4기", "선박 3척")
+_THING_COUNTERS = frozenset({"대", "기", "척", "그루", "마리"})
+
+
+def counts_a_thing(question: str) -> bool:
+    """The question counts things with a counter of their own ("소방차는 몇 대 투입됐나요?")."""
+    unit = question_unit(question, question_type(question))
+    return bool(unit and unit & _THING_COUNTERS)
 
 
 def rate_asked_elsewhere(question: str, text: str) -> bool:
@@ -840,12 +852,17 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question) or _MONEY_SIZE.search(question))
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
+    reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]
         if size and (s.kind == SHARE or any(u in phrase for u in _PERCENT)):
             return False
         if money and not any(u in phrase for u in _MONEY):
+            return False
+        # the day a source spoke ("… 집계했다고 17일 밝혔다") dates the telling, not the event asked
+        # about, unless the telling is what is asked ("언제 발표했어?")
+        if s.kind == DATE and reported_only and _REPORTED.match(text, s.end):
             return False
         return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
                 and (s.kind != ARTICLE or "조" in (unit or ())))
@@ -1035,6 +1052,7 @@ _MODIFIED_ASK = re.compile(r"(는|은|한|된|던|할|될)\s+(회사|기업|업�
 # the clause has a subject of its own ("오라클 등이 참여한 … 프로젝트"): what it modifies is not the doer
 _SUBJECT_BEFORE = re.compile(r"(\s*등)?[이가]\s+$")
 _CLAUSE_GAP = 20  # characters a clause end counts for in the distance to the question's words
+_ANNOUNCING = re.compile(r"발표|공표|보도|알렸|알린|알리|공개했|공개한")
 _TELLING = re.compile(r"말했|말한|말하|밝혔|밝힌|밝히|설명|전했|전한|강조|언급|발언|따르면")
 # What follows the date a source spoke on: "…에 따르면" (at most two words between), a verb of
 # saying, or the quote itself.

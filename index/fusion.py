@@ -60,6 +60,7 @@ from .answers import (
     DURATION,
     asks_for_a_named_sum,
     asks_for_a_title_holder,
+    counts_a_thing,
     question_type,
     rate_asked_elsewhere,
 )
@@ -187,6 +188,8 @@ def missing_answer(question: str, text: str, features: np.ndarray, top: int, foc
     qtype = question_type(question)
     if qtype == AMOUNT and focus_missing and (asks_for_a_named_sum(question) or rate_asked_elsewhere(question, text)):
         return True
+    if qtype == COUNT and focus_missing and counts_a_thing(question):
+        return True  # "소방차는 몇 대?" against "헬기 38대": a count of other things
     if features[top, COLUMN["shape_no"]] == 0:
         return False
     if asks_for_a_title_holder(question):

@@ -817,3 +817,26 @@ def test_a_noun_that_names_what_is_asked_sets_its_shape(question, kind):
 ])
 def test_a_measure_or_a_period_is_answered_in_its_own_terms(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,phrase", [
+    ("봉화 산불은 언제 났어?", None),  # the day the count was told is not the day of the fire
+    ("산림청은 피해 집계를 언제 발표했어?", "17일"),
+    ("산림청이 피해를 언제 밝혔어?", "17일"),
+])
+def test_the_day_a_source_spoke_alone_dates_only_the_telling(question, phrase):
+    sentence = "산림청은 이번 산불로 산림 약 860ha가 불에 탄 것으로 잠정 집계했다고 17일 밝혔다."
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,unit", [
+    ("봉화 산불 진화에 소방차는 몇 대 투입됐나요?", {"대"}),
+    ("접수된 신고는 몇 건이야?", {"건"}),
+    ("몇 대회 연속 우승이야?", {"대회"}),  # a tournament, not the counter 대
+])
+def test_the_counter_after_몇_is_the_unit_asked(question, unit):
+    assert answers.question_unit(question, answers.question_type(question)) == frozenset(unit)
+
+
+def test_a_score_is_no_count_of_machines():
+    assert answers.question_unit("5차전은 몇 대 몇으로 끝났어?", answers.COUNT) is None

@@ -129,8 +129,12 @@ def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, t
     ("일본 AI 시장 성장률은 몇 퍼센트야?", "일본 AI 시장은 매년 23.2%씩 성장해 왔다.", False),
     # an amount of anything else may be answered without its noun
     ("일본이 주는 세제 혜택은 어느 정도야?", "2032년까지 최대 30%의 법인세를 감면해 준다.", False),
+    # things counted by their own counter are named where they are counted: helicopters are no fire engines
+    ("봉화 산불 진화에 소방차는 몇 대 투입됐나요?", "산림청은 헬기 38대와 진화 인력 2,700여 명을 투입했다.", True),
+    # people are counted without their noun ("모두 1만8,500명이 참가했다")
+    ("마라톤 참가자는 몇 명이야?", "풀코스와 하프를 합쳐 모두 1만8,500명이 참가했다.", False),
 ])
-def test_a_sum_or_a_rate_of_another_name_is_refused(question, text, missing):
+def test_a_sum_a_rate_or_a_count_of_another_name_is_refused(question, text, missing):
     features = np.zeros((1, len(fusion.RANK_FEATURES)))
     features[0, fusion.COLUMN["shape_yes"]] = 1.0  # the sentence does hold an amount
     assert fusion.missing_answer(question, text, features, 0, focus_missing=True) == missing
