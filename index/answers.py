@@ -541,6 +541,16 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                         and re.fullmatch(r"[가-힣]{2,4}", t.form)):
                 if Span(PERSON, t.start, t.end) not in spans[-1:]:  # not already found before a title
                     spans.append(Span(PERSON, t.start, t.end))
+            # a name with the age news gives in brackets: "박소율(29·삼성전자)", "데니스 키프로노(27)",
+            # a foreign name's words before it included (not a country: "케냐의 데니스 …")
+            if i + 3 < n and toks[i + 1].form == "(" and toks[i + 1].start == t.end and toks[i + 2].tag == "SN" \
+                    and len(toks[i + 2].form) <= 3 and toks[i + 3].form in (")", "·") and re.fullmatch(r"[가-힣]{2,5}", t.form):
+                k = i
+                while k and toks[k - 1].tag == "NNP" and toks[k - 1].end + 1 == toks[k].start \
+                        and toks[k - 1].form not in _COUNTRIES and re.fullmatch(r"[가-힣]{2,5}", toks[k - 1].form):
+                    k -= 1
+                if Span(PERSON, toks[k].start, t.end) not in spans:
+                    spans.append(Span(PERSON, toks[k].start, t.end))
             # a proper noun followed by a locative particle, with a preceding proper noun ("일본 도쿄에")
             if i + 1 < n and toks[i + 1].tag == "JKB" and toks[i + 1].form in ("에", "에서", "으로", "로"):
                 s = t.start

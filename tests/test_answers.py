@@ -840,3 +840,15 @@ def test_the_counter_after_몇_is_the_unit_asked(question, unit):
 
 def test_a_score_is_no_count_of_machines():
     assert answers.question_unit("5차전은 몇 대 몇으로 끝났어?", answers.COUNT) is None
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # news gives a person's age in brackets after the name, a foreign name's words included
+    ("세종국제마라톤 남자부 우승자 누구야?", "케냐의 데니스 키프로노(27)가 지난 6일 열린 대회 남자부에서 우승했다.",
+     "데니스 키프로노"),
+    ("여자부 1위는 누구?", "여자부 1위는 2시간31분42초를 기록한 에티오피아의 메세렛 타데세(31·소속팀)가 차지했다.",
+     "메세렛 타데세"),
+    ("누가 가장 많았어?", "지역별 확진자는 서울(12명)과 부산(5명)이 가장 많았다.", None),  # counts, no ages
+])
+def test_a_name_with_its_age_in_brackets_is_a_person(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
