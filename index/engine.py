@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -58,6 +59,15 @@ _NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
 # The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
 # out: their acts ("개발", "사업") are so common that questions whose article is missing found them.
 _DERIVING = ("자",)
+
+
+@lru_cache(maxsize=4096)
+def _written_at(text: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``text`` writes ``name`` (lower-cased, as ``Query.surfaces`` holds it), spaces
+    ignored: the start and end offsets of each mention, in order. Cached: the same articles hold
+    the candidates of many questions."""
+    found = [(m.start(), m.end()) for m in re.finditer(r"\s*".join(map(re.escape, name)), text, re.I)]
+    return np.array([a for a, _ in found], np.int64), np.array([b for _, b in found], np.int64)
 
 
 def _name_surfaces(text: str, terms: list[str], parts: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
@@ -628,10 +638,20 @@ class SentenceIndex:
                 for alt in alternatives.get(t, ()):
                     found[t] = np.maximum(found[t], np.where(body, seg.postings.tf(alt, probe), 0))
             if query.surfaces:
-                # a name the text writes as the question does is there, whatever Kiwi made of it
-                texts = [seg.sentence(int(r)).text.lower().replace(" ", "") if r >= 0 else "" for r in probe]
+                # a name the text writes as the question does is there, whatever Kiwi made of it:
+                # where it is written in each candidate's article, against each sentence's offsets
+                cells = seg.table[np.maximum(probe, 0)]
+                docs, starts, ends = cells[:, 0], cells[:, 2], cells[:, 3]
+                real = probe >= 0
                 for name, stands_for in query.surfaces.items():
-                    held = np.fromiter((name in x for x in texts), np.float64, len(texts))
+                    held = np.zeros(len(probe))
+                    for d in np.unique(docs[real]):
+                        first, last = _written_at(seg.documents[int(d)].text, name)
+                        if len(first):
+                            at = np.flatnonzero(real & (docs == d))
+                            k = np.searchsorted(first, starts[at])  # the first mention from the sentence's start
+                            inside = k < len(first)
+                            held[at[inside]] = last[k[inside]] <= ends[at[inside]]
                     for t in stands_for:
                         found[t] = np.maximum(found[t], held)
             # a glued name and its parts stand for each other: "이준서는" read whole in one

@@ -221,3 +221,14 @@ def test_a_question_file_says_which_line_cannot_be_scored(tmp_path):
     path.write_text('{"id": "b", "q": "몇 명이야?", "keys": [], "unanswerable": true}\nnot json\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"qa\.jsonl:2 is not JSON"):
         load_questions(path)
+
+
+def test_a_name_is_found_where_the_text_writes_it_spaces_and_case_aside():
+    from index.engine import _written_at
+
+    text = "부산 광역시는 피서객을 집계했다. 부산광역시 관계자는 KOSA와 Kosa를 언급했다."
+    first, last = _written_at(text, "부산광역시")
+    assert [text[a:b] for a, b in zip(first, last)] == ["부산 광역시", "부산광역시"]
+    first, last = _written_at(text, "kosa")
+    assert [text[a:b] for a, b in zip(first, last)] == ["KOSA", "Kosa"]
+    assert not len(_written_at(text, "서울")[0])
