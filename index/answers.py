@@ -727,13 +727,13 @@ def _has_unit(phrase: str, unit: str) -> bool:
 
 # A measure the question names, asked by itself ("피해 면적은?", "다리 길이는 얼마야?"): a count
 # in that measure's units, not any number ("가구당 300만 원" is no area)
-_MEASURE_NOUNS = {"면적": {"ha", "헥타르", "m²", "㎡", "제곱미터", "km²", "㎢", "평"},
-                  "넓이": {"ha", "헥타르", "m²", "㎡", "제곱미터", "km²", "㎢", "평"},
-                  "길이": {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "미터", "킬로미터", "센티미터", "밀리미터", "마일"},
-                  "무게": {"kg", "g", "t", "킬로그램", "그램", "톤"},
-                  "중량": {"kg", "g", "t", "킬로그램", "그램", "톤"}}
-_MEASURE_ASKED = re.compile("(" + "|".join(_MEASURE_NOUNS) + r")(은|는|이|가)?\s*(얼마|어느\s*정도)?[가-힣\s]{0,6}\??\s*$")
-_MEASURE_END = re.compile("(" + "|".join(_MEASURE_NOUNS) + r")(은|는|이|가)?\s*\??\s*$")
+_AREA = frozenset({"ha", "헥타르", "m²", "㎡", "제곱미터", "km²", "㎢", "평"})
+_LENGTH = frozenset({"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "미터", "킬로미터", "센티미터", "밀리미터", "마일"})
+_WEIGHT = frozenset({"kg", "g", "t", "킬로그램", "그램", "톤"})
+_MEASURE_NOUNS = {"면적": _AREA, "넓이": _AREA, "길이": _LENGTH, "무게": _WEIGHT, "중량": _WEIGHT}
+_MEASURE = "(" + "|".join(_MEASURE_NOUNS) + r")(은|는|이|가)?\s*"
+_MEASURE_ASKED = re.compile(_MEASURE + r"(얼마|어느\s*정도)?[가-힣\s]{0,6}\??\s*$")  # "길이가 얼마나 돼?"
+_MEASURE_END = re.compile(_MEASURE + r"\??\s*$")  # "피해 면적", "길이는?": typed a count
 _SAME_UNIT = ({"명", "인"}, {"세", "살"}, {"개", "개사", "개국", "곳"}, {"%", "퍼센트", "프로", "퍼"}, {"년", "해"},
               {"번", "회", "차례", "부작"}, {"개월", "달"}, {"미터", "m"}, {"킬로미터", "km", "㎞"},
               {"센티미터", "cm", "㎝"}, {"밀리미터", "mm", "㎜"}, {"킬로그램", "kg"}, {"톤", "t"},
@@ -792,7 +792,7 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
             return frozenset(next((g for g in _SAME_UNIT if after.form in g), {after.form}))
         measure = _MEASURE_ASKED.search(_as_asked(question))
         if measure and qtype in (AMOUNT, COUNT):
-            return frozenset(_MEASURE_NOUNS[measure.group(1)])
+            return _MEASURE_NOUNS[measure.group(1)]
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))

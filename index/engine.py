@@ -408,6 +408,10 @@ class SentenceIndex:
                      lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts,
                      _name_surfaces(text, terms, parts))
 
+    def _holds(self, term: str) -> bool:
+        """Some segment's postings hold ``term`` (a form worth adding to a question's terms)."""
+        return any(v.segment.postings.df(term) for v in self.segment_views)
+
     def _glued_names(self, text: str, terms: list[str]) -> dict[str, tuple[str, ...]]:
         """Nouns the question writes glued and Kiwi splits ("퓨리오사에이아이" read as 퓨리오사 +
         에이아이), glued again when the index knows them whole, with their parts among ``terms``
@@ -419,7 +423,7 @@ class SentenceIndex:
         # a name may open on a determiner or a prefix Kiwi splits off: "새솔선" read as 새 + 솔선
         for g, parts in glued_runs(toks, frozenset({"NNG", "NNP", "SL"}), lead=frozenset({"MM", "XPN"})):
             g = g.lower()
-            if g not in terms and g not in out and any(v.segment.postings.df(g) for v in self.segment_views):
+            if g not in terms and g not in out and self._holds(g):
                 out[g] = tuple(p.lower() for p in parts if p.lower() in terms) if g not in common else ()
         return out
 
@@ -580,8 +584,7 @@ class SentenceIndex:
             # a noun derived with a suffix and the act it derives from
             derived = [t[:-1]] if t[-1] in _DERIVING and len(t) >= 3 else []
             derived += [t + suffix for suffix in _DERIVING]
-            held = tuple(d for d in derived if d not in query.idf
-                         and any(v.segment.postings.df(d) for v in self.segment_views))
+            held = tuple(d for d in derived if d not in query.idf and self._holds(d))
             if held:
                 out[t] = out.get(t, ()) + held
         return out

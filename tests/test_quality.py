@@ -11,6 +11,13 @@ def _top(res):
     return squash(res.hits[0].text) if res.answered and res.hits else None
 
 
+def _with_article(index, doc_id, *paragraphs):
+    """``index`` with one more article, its paragraphs (the headline first) cleaned as a page."""
+    from index.clean import clean_page
+
+    return index.with_document(clean_page("\n\n".join(paragraphs) + "\n", doc_id))
+
+
 def test_seed_questions(real_seed_index, seed_qa):
     report = evaluate(real_seed_index, seed_qa)
     print("\n" + "\n".join(report.lines()))
@@ -182,13 +189,11 @@ def test_a_name_kiwi_splits_in_the_question_matches_it_whole(real_seed_index):
 def test_a_name_kiwi_reads_whole_in_the_title_and_split_in_the_question(real_seed_index):
     # the title's "이준서," is one name to Kiwi, the question's "이준서 이적료" is 이준 + 서: each
     # stands for the other, so the sentence that gives the fee is covered by its title's name
-    from index.clean import clean_page
-
-    page = ("한빛유나이티드 이준서, 독일 라인베르크 이적…이적료 K리그 역대 최고\n\n"
-            "이준서는 한빛 유스팀을 졸업하고 2022년 프로에 데뷔했다.\n\n"
-            "이준서는 27일 인천국제공항을 통해 출국해 메디컬테스트를 받는다.\n\n"
-            "양 구단은 이적료를 공개하지 않았지만, 현지 매체에 따르면 이적료는 기본 1,600만 유로(약 250억 원)다.\n")
-    index = real_seed_index.with_document(clean_page(page, "transfer"))
+    index = _with_article(real_seed_index, "transfer",
+                         "한빛유나이티드 이준서, 독일 라인베르크 이적…이적료 K리그 역대 최고",
+                         "이준서는 한빛 유스팀을 졸업하고 2022년 프로에 데뷔했다.",
+                         "이준서는 27일 인천국제공항을 통해 출국해 메디컬테스트를 받는다.",
+                         "양 구단은 이적료를 공개하지 않았지만, 현지 매체에 따르면 이적료는 기본 1,600만 유로(약 250억 원)다.")
     question = "이준서 이적료 얼마임"
     assert index.query(question).parts.get("이준서") == ("이준", "서")
     res = index.search(question, k=1)
@@ -197,13 +202,11 @@ def test_a_name_kiwi_reads_whole_in_the_title_and_split_in_the_question(real_see
 
 def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
     # "새솔선" is 새 (a determiner, "new") + 솔선 to Kiwi, except inside quotes, where it is one name
-    from index.clean import clean_page
-
-    page = ("수원~동탄 잇는 새 전철 28일 개통\n\n"
-            "수원과 동탄을 잇는 도시철도 ‘새솔선’이 오는 28일 개통한다.\n\n"
-            "경기도는 새솔선 하루 평균 이용객을 4만5000명으로 예상한다.\n\n"
-            "새솔선을 이용하면 영통역에서 동탄까지 22분이면 갈 수 있다.\n")
-    index = real_seed_index.with_document(clean_page(page, "subway"))
+    index = _with_article(real_seed_index, "subway",
+                         "수원~동탄 잇는 새 전철 28일 개통",
+                         "수원과 동탄을 잇는 도시철도 ‘새솔선’이 오는 28일 개통한다.",
+                         "경기도는 새솔선 하루 평균 이용객을 4만5000명으로 예상한다.",
+                         "새솔선을 이용하면 영통역에서 동탄까지 22분이면 갈 수 있다.")
     question = "새솔선 언제 개통함?"
     assert index.query(question).parts.get("새솔선") == ("솔선",)
     res = index.search(question, k=1)
@@ -213,13 +216,11 @@ def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
 def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_index):
     # Kiwi reads "부산광역시는" as one proper noun, so the question's 부산 is no term of the
     # sentence that gives the count; written there as asked, it is still there
-    from index.clean import clean_page
-
-    page = ("해운대 해수욕장 올여름 피서객 역대 최다\n\n"
-            "부산광역시는 올여름 해운대 해수욕장을 찾은 피서객이 1,020만 명으로 집계됐다고 밝혔다.\n\n"
-            "부산 지역 호텔 예약률도 지난해보다 크게 늘었다.\n\n"
-            "해수욕장은 다음 달 10일까지 야간 개장을 이어간다.\n")
-    index = real_seed_index.with_document(clean_page(page, "beach"))
+    index = _with_article(real_seed_index, "beach",
+                         "해운대 해수욕장 올여름 피서객 역대 최다",
+                         "부산광역시는 올여름 해운대 해수욕장을 찾은 피서객이 1,020만 명으로 집계됐다고 밝혔다.",
+                         "부산 지역 호텔 예약률도 지난해보다 크게 늘었다.",
+                         "해수욕장은 다음 달 10일까지 야간 개장을 이어간다.")
     question = "부산 피서객 몇 명이야?"
     assert index.query(question).surfaces == {"부산": ("부산",)}
     res = index.search(question, k=1)
@@ -229,37 +230,30 @@ def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_in
 def test_a_noun_derived_from_an_act_matches_the_act(real_seed_index):
     # "참가자" (참가 + the suffix 자) asked, "참가했다" written: the sentence that gives the count
     # names the act, not the people
-    from index.clean import clean_page
-
-    page = ("세종국제마라톤 케냐 키프로노, 대회 신기록으로 우승\n\n"
-            "케냐의 데니스 키프로노가 지난 6일 열린 제9회 세종국제마라톤 남자부에서 2시간6분48초로 우승했다.\n\n"
-            "풀코스와 하프, 10km 부문을 합쳐 모두 1만8,500명이 참가했다.\n\n"
-            "다만 결승 지점 인근에서 참가자 23명이 탈진으로 의료진의 처치를 받았다.\n")
-    index = real_seed_index.with_document(clean_page(page, "marathon"))
+    index = _with_article(real_seed_index, "marathon",
+                         "세종국제마라톤 케냐 키프로노, 대회 신기록으로 우승",
+                         "케냐의 데니스 키프로노가 지난 6일 열린 제9회 세종국제마라톤 남자부에서 2시간6분48초로 우승했다.",
+                         "풀코스와 하프, 10km 부문을 합쳐 모두 1만8,500명이 참가했다.",
+                         "다만 결승 지점 인근에서 참가자 23명이 탈진으로 의료진의 처치를 받았다.")
     res = index.search("세종마라톤 전체 참가자 수", k=1)
     assert res.answered and "1만8,500명" in res.hits[0].text, [h.text for h in res.hits]
 
 
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
-    from index.clean import clean_page
-
-    page = ("보이그룹 노바라인, 데뷔 4년 만에 첫 월드투어\n\n"
-            "보이그룹 노바라인이 데뷔 4년 만에 첫 월드투어에 나선다.\n\n"
-            "투어명은 ‘디파처(DEPARTURE)’로 정해졌다.\n\n"
-            "리더 한도윤은 “팬들의 이름을 하나하나 기억하며 투어를 준비했다”고 말했다.\n")
-    index = real_seed_index.with_document(clean_page(page, "tour"))
+    index = _with_article(real_seed_index, "tour",
+                         "보이그룹 노바라인, 데뷔 4년 만에 첫 월드투어",
+                         "보이그룹 노바라인이 데뷔 4년 만에 첫 월드투어에 나선다.",
+                         "투어명은 ‘디파처(DEPARTURE)’로 정해졌다.",
+                         "리더 한도윤은 “팬들의 이름을 하나하나 기억하며 투어를 준비했다”고 말했다.")
     res = index.search("노바라인 투어이름 뭐임?", k=1)
     assert res.hits[0].text.startswith("투어명은"), [h.text for h in res.hits]
 
 
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
-    from index.clean import clean_page
-
-    page = ("한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패\n\n"
-            "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다.\n\n"
-            "한화는 31일 대전에서 열린 KBO 한국시리즈 5차전에서 LG 트윈스를 6-2로 꺾고 시리즈 전적 4승 1패로 "
-            "우승을 확정했다. 한화가 한국시리즈 우승 트로피를 들어 올린 것은 1999년 이후 처음이다.\n")
-    index = real_seed_index.with_document(clean_page(page, "kbo"))
+    index = _with_article(real_seed_index, "kbo",
+                         "한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패",
+                         "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다.",
+                         "한화는 31일 대전에서 열린 KBO 한국시리즈 5차전에서 LG 트윈스를 6-2로 꺾고 시리즈 전적 4승 1패로 우승을 확정했다. 한화가 한국시리즈 우승 트로피를 들어 올린 것은 1999년 이후 처음이다.")
     hits = index.search("한화가 한국시리즈 우승한 게 몇 년 만이야?", k=10).hits
     assert hits[0].text == "한화 이글스가 26년 만에 한국시리즈 정상에 올랐다."
     # the headline stays citable, below the sentence it summarises
