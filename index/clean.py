@@ -139,6 +139,17 @@ def _is_body(line: _Line) -> bool:
     return _ratio(_HANGUL, line.text, line.n) >= 0.3 or bool(re.search(r"[가-힣][.!?]", line.text))
 
 
+def _headline_like(line: _Line) -> bool:
+    """A line that may be a headline above its deck: not a breadcrumb ("홈 > 경제") or a
+    section name, which are shorter."""
+    return line.n >= 10 and not re.search(r"[>›»|｜]", line.text)
+
+
+def _deck_like(line: _Line) -> bool:
+    """A line under the headline made of fragments joined by "…", with no full stop."""
+    return line.n <= 100 and ("…" in line.text or "···" in line.text) and not line.text.rstrip().endswith(".")
+
+
 def parse_date(text: str) -> str | None:
     m = _DATE.search(text)
     if not m:
@@ -203,6 +214,16 @@ def clean_page(raw: str, doc_id: str) -> Document:
     candidates = [i for i in range(first_good) if lines[i].kind == "short" and not lines[i].bulleted
                   and lines[i].n >= 8 and _HANGUL.search(lines[i].text)]
     title_i = max(candidates, key=lambda i: lines[i].n, default=None)
+    # A deck can be longer than its headline ("인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분"
+    # over "총연장 21.4㎞·정거장 16곳, 사업비 1조 2,600억 원…첫 달 요금 50% 할인"): headline-like
+    # lines right above the longest are the headline and its decks, and the first is the title.
+    while title_i is not None and title_i - 1 in candidates and _headline_like(lines[title_i - 1]):
+        title_i -= 1
+    if title_i is not None and first_good == title_i + 1 and _deck_like(lines[first_good]):
+        # "계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”" right under the
+        # headline ends like a sentence, but it is a deck: fragments joined by "…", no full stop
+        lines[first_good].kind = "short"
+        first_good = next((i for i in range(first_good + 1, len(lines)) if lines[i].kind == "good"), len(lines))
     title_key = _key(lines[title_i].text) if title_i is not None else None
 
     # 4. Repeated text is chrome (author boxes, captions), except the title itself.
