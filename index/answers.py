@@ -315,6 +315,10 @@ def question_focus(question: str) -> str | None:
             # "설립 시기는 언제야?", "투자 금액은 얼마야?": the noun before the answer's kind
             before = toks[j - 1] if j >= 1 else None
             return before.form if before and before.tag == "NNG" and before.form not in _ANSWER_NOUNS else None
+    # a sum typed without its particle: "특별전 예산 얼마임?", "이적료 얼마야?"
+    before = toks[q - 1] if q >= 1 else None
+    if before is not None and before.tag == "NNG" and toks[q].form in ("얼마", "얼마나") and _MONEY_WORD.search(before.form):
+        return before.form
     return None
 
 
@@ -863,9 +867,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
+    speed = _SPEED_ASKED.search(question)
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]
+        if speed and not _SPEED_BEFORE.search(text, 0, s.start) and not phrase.startswith(("시속", "초속", "분속")):
+            return False  # "시속 몇 km야?" asks a speed: "총연장 21.4㎞" is a length
         if size and (s.kind == SHARE or any(u in phrase for u in _PERCENT)):
             return False
         if money and not any(u in phrase for u in _MONEY):
@@ -898,6 +905,11 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
+
+
+# A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
+_SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
+_SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
 
 
 # Between the two dates of a period: "9월 8일부터 12일까지", "28일부터 다음 달 3일까지"

@@ -852,3 +852,25 @@ def test_a_score_is_no_count_of_machines():
 ])
 def test_a_name_with_its_age_in_brackets_is_a_person(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a speed is written with its 속: a length in the same unit is no answer
+    ("해누리선 최고 운행 속도는 시속 몇 km야?", "해누리선은 총연장 21.4㎞ 구간에 정거장 16곳이 들어섰다.", None),
+    ("해누리선 최고 운행 속도는 시속 몇 km야?", "열차는 최고 시속 80㎞로 달린다.", "80㎞"),
+    ("최대순간풍속은 초속 몇 m였어?", "한라산에서는 최대순간풍속 초속 47m가 관측됐다.", "47m"),
+])
+def test_a_speed_is_answered_by_a_speed(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,focus", [
+    # a sum typed without its particle is still the sum asked about
+    ("고려청자 특별전 준비에 들어간 예산 얼마임?", "예산"),
+    ("이준서 이적료 얼마임", "이적료"),
+    # but not any noun before the question word
+    ("이시바랑 정상회담 몇분했음?", None),
+    ("일본에서 데이터센터를 지으면 보조금을 최대 얼마까지 받을 수 있어?", None),
+])
+def test_a_sum_asked_without_its_particle_is_the_focus(question, focus):
+    assert answers.question_focus(question) == focus
