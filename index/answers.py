@@ -69,7 +69,9 @@ _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍
 _INSTITUTION_END = set("대청부처관단회소국시도군구동읍면역항교산강천호섬당사점과원트")
 _BEFORE_NAME = {"소설가", "작가", "시인", "화가", "가수", "배우", "감독", "장군", "왕", "왕비", "황제", "국왕", "아들",
                 "딸", "맏아들", "아버지", "어머니", "아내", "남편", "형", "동생", "선수", "학자", "교수", "박사", "기자",
-                "목사", "스님", "신부", "의사", "변호사", "후보", "씨"}
+                "목사", "스님", "신부", "의사", "변호사", "후보", "씨",
+                # sports positions: "외국인 타자 로페스의", "불펜 투수 문태오가"
+                "타자", "투수", "포수", "내야수", "외야수", "대타", "공격수", "수비수", "미드필더", "골키퍼", "코치"}
 # Nouns whose complement is a name: "이름은 이도이며", "시호는 충무공이다".
 _NAMING = {"이름", "본명", "명칭", "시호", "아호", "호", "별명", "애칭", "법명", "약칭", "국호", "상호"}
 # Office holders that answer "누가 …하나?" in law and policy texts.
@@ -868,6 +870,9 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
     speed = _SPEED_ASKED.search(question)
+    # "언제까지 해?" asks when something ends, "언제부터?" when it starts: a date that opens
+    # ("지난 16일 개막했다") or closes the other way is no answer
+    edge = _UNTIL if _UNTIL_ASKED.search(question) else _SINCE if _SINCE_ASKED.search(question) else None
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]
@@ -881,12 +886,16 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         # about, unless the telling is what is asked ("언제 발표했어?")
         if s.kind == DATE and reported_only and _REPORTED.match(text, s.end):
             return False
+        if s.kind == DATE and edge is not None and not edge.match(text, s.end) \
+                and not (edge is _UNTIL and phrase.endswith(("까지", "이내", "내", "전"))):  # a deadline
+            return False
         return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
                 and (s.kind != ARTICLE or "조" in (unit or ())))
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
-    if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question):
+    if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question
+                                      or (_UNTIL_ASKED.search(question) and "부터" in question)):
         found += _date_ranges(text, found, qtype)  # "소비기한은?": from one day to another
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
@@ -910,6 +919,14 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
 _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
+
+
+# The end or the start of something asked, and a date that gives it: "내년 3월 2일까지",
+# "31일 종료된다"; "1월 1일부터", "2024년 시행"
+_UNTIL_ASKED = re.compile(r"언제\s*까지")
+_SINCE_ASKED = re.compile(r"언제\s*부터(?!\s*언제\s*까지)")
+_UNTIL = re.compile(r"\s*((전|후|뒤|이내|내|안)?\s*까지|(전|이내|내)(?![가-힣])|에?\s*(끝나|끝난|끝날|종료|마감|만료|완료|폐막|막을\s*내))")
+_SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|이후|에?\s*(시작|개시|시행|개막|문을\s*열|첫선))")
 
 
 # Between the two dates of a period: "9월 8일부터 12일까지", "28일부터 다음 달 3일까지"

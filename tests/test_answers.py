@@ -874,3 +874,17 @@ def test_a_speed_is_answered_by_a_speed(question, sentence, phrase):
 ])
 def test_a_sum_asked_without_its_particle_is_the_focus(question, focus):
     assert answers.question_focus(question) == focus
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # "언제까지?" asks when something ends: the day it opened is no answer
+    ("고려청자 특별전 언제까지 해?", "국립중앙박물관은 지난 16일 특별전을 개막했다고 밝혔다.", None),
+    ("고려청자 특별전 언제까지 해?", "전시는 내년 3월 2일까지 약 4개월 반 동안 이어진다.", "내년 3월 2일"),
+    ("정부는 예산안을 언제까지 국회에 내야 해?", "정부는 회계연도 개시 90일전까지 국회에 제출한다.", "90일"),
+    ("언제부터 시행돼?", "이 법은 2024년 1월 1일부터 시행한다.", "2024년 1월 1일"),
+    ("축제는 언제부터 언제까지야?", "축제는 지난 9일부터 12일까지 열렸다.", "지난 9일부터 12일까지"),
+    # a player named after his position
+    ("삼성 2점 홈런은 누가 쳤나요?", "삼성은 6회초 외국인 타자 로페스의 2점 홈런으로 3-1까지 앞섰다.", "로페스"),
+])
+def test_an_end_a_start_and_a_player(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
