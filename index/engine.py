@@ -54,6 +54,18 @@ _TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
 NEIGHBOURHOOD = 50
 # A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
 _NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
+# A native verb and the Sino-Korean noun news writes for the same act: "금리를 내렸나요?" asks
+# what "기준금리를 … 인하했다" says. Each pair stands both ways.
+_SAME_ACT_PAIRS = (("내리", "인하"), ("올리", "인상"), ("오르", "상승"), ("떨어지", "하락"), ("늘", "증가"),
+                   ("줄", "감소"), ("늘리", "확대"), ("줄이", "축소"), ("팔", "판매"), ("짓", "건설"),
+                   ("뽑", "선정"), ("뽑히", "선정"), ("숨지", "사망"), ("죽", "사망"), ("다치", "부상"),
+                   ("숨지", "사망자"), ("다치", "부상자"), ("끝나", "종료"),
+                   ("돕", "지원"), ("바꾸", "변경"), ("세우", "설립"), ("맡", "담당"), ("보내", "파견"),
+                   ("물러나", "사퇴"), ("그만두", "사퇴"), ("고치", "수리"), ("만들", "제작"))
+_SAME_ACT: dict[str, tuple[str, ...]] = {}
+for _a, _b in _SAME_ACT_PAIRS:
+    _SAME_ACT[_a] = _SAME_ACT.get(_a, ()) + (_b,)
+    _SAME_ACT[_b] = _SAME_ACT.get(_b, ()) + (_a,)
 # The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since
 # the sentence that gives their number often names only the act ("모두 1만8,500명이 참가했다").
 # The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
@@ -575,9 +587,10 @@ class SentenceIndex:
         """Terms that stand for the question's own in coverage: the acronyms the candidates'
         articles define (``_acronyms``), and a name written as a suffix ("투어 이름" is "투어명")."""
         out = self._acronyms(query, sentences)
-        for t, same in _NAME_NOUNS.items():
-            if t in query.idf:
-                out[t] = out.get(t, ()) + same
+        for table in (_NAME_NOUNS, _SAME_ACT):
+            for t, same in table.items():
+                if t in query.idf:
+                    out[t] = out.get(t, ()) + tuple(x for x in same if x not in query.idf)
         for t in query.idf:
             if not re.fullmatch(r"[가-힣]{2,}", t):
                 continue
