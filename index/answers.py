@@ -88,7 +88,8 @@ _ORGANISATION_END = re.compile(r"(기구|협회|재단|연구소|연구원|개�
                                r"비서실|협의회|연합회|조합|학회|병원|대학교|본부|[부처청])$")
 # Measures: "1,947m", "약 437km", "20~50km", "900hPa", "500만 m²", "초속 17m"
 _MEASURES = {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "m²", "㎡", "km²", "㎢", "kg", "g", "t", "hPa", "℃", "ha",
-             "미터", "킬로미터", "센티미터", "밀리미터", "킬로그램", "그램", "톤", "헥토파스칼", "평", "헥타르", "마일"}
+             "미터", "킬로미터", "센티미터", "밀리미터", "킬로그램", "그램", "톤", "헥토파스칼", "평", "헥타르", "마일",
+             "kWh", "MWh", "GWh", "TWh", "kW", "MW", "GW"}
 _UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS | _MEASURES
 _CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
 _CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
@@ -361,8 +362,9 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
         if j + 2 < n and toks[j + 1].tag == "XSN" and toks[j + 1].form in _ABOUT:
             j += 1  # "10여 년", "십여 년", "100여 명": about ten years
         unit, utag = "", ""
-        if j + 1 < n and (toks[j + 1].tag == "NNB" or toks[j + 1].form in _UNITS):
-            unit, utag = toks[j + 1].form, toks[j + 1].tag
+        if j + 1 < n and (toks[j + 1].tag == "NNB" or toks[j + 1].form in _UNITS or toks[j + 1].form.startswith("%")):
+            # "1.25%포인트에서": Kiwi may read "%포인트" as one noun
+            unit, utag = ("%" if toks[j + 1].form.startswith("%") else toks[j + 1].form), toks[j + 1].tag
             j += 1
             if unit == "부" and j + 1 < n and toks[j + 1].form == "작" and toks[j + 1].start == toks[j].end:
                 unit, j = "부작", j + 1  # "24부작": Kiwi reads 부 + 작
@@ -870,12 +872,16 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
     speed = _SPEED_ASKED.search(question)
+    # "몇 퍼센트에서 몇 퍼센트로 내렸어?" asks a change, from one value to another
+    change = qtype in (AMOUNT, COUNT) and bool(_CHANGE_ASKED.search(question))
     # "언제까지 해?" asks when something ends, "언제부터?" when it starts: a date that opens
     # ("지난 16일 개막했다") or closes the other way is no answer
     edge = _UNTIL if _UNTIL_ASKED.search(question) else _SINCE if _SINCE_ASKED.search(question) else None
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]
+        if change and not _CHANGE_GAP.search(phrase):
+            return False  # "3.00%에서 2.75%로", not one of the two
         if speed and not _SPEED_BEFORE.search(text, 0, s.start) and not phrase.startswith(("시속", "초속", "분속")):
             return False  # "시속 몇 km야?" asks a speed: "총연장 21.4㎞" is a length
         if size and (s.kind == SHARE or any(u in phrase for u in _PERCENT)):
@@ -894,6 +900,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
+    if change:
+        found += _changes(text, found)
     if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question
                                       or (_UNTIL_ASKED.search(question) and "부터" in question)):
         found += _date_ranges(text, found, qtype)  # "소비기한은?": from one day to another
@@ -919,6 +927,24 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
 _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
+
+
+# A change asked ("몇 퍼센트에서 몇 퍼센트로", "얼마에서 얼마로") and one written ("연 3.00%에서 2.75%로",
+# "16GWh에서 30GWh로"): two quantities of a kind, the first with 에서, the second with (으)로
+_CHANGE_ASKED = re.compile(r"(몇|얼마)\s*[^\s?]{0,6}에서\s*(몇|얼마)")
+_CHANGE_GAP = re.compile(r"에서\s")
+
+
+def _changes(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
+    """"A에서 B로" phrases made of two quantity spans of ``found``."""
+    values = sorted((s for s in found if s.kind in (AMOUNT, COUNT)), key=lambda s: (s.start, -s.end))
+    out = []
+    for a in values:
+        for b in values:
+            if b.start > a.end and re.fullmatch(r"[^\s\d]{0,4}에서\s+", text[a.end:b.start]) and re.match(r"[^\s\d]{0,4}?(으로|로)", text[b.end:b.end + 6]):
+                out.append(Span(a.kind, a.start, b.end))
+                break
+    return tuple(out)
 
 
 # The end or the start of something asked, and a date that gives it: "내년 3월 2일까지",

@@ -888,3 +888,19 @@ def test_a_sum_asked_without_its_particle_is_the_focus(question, focus):
 ])
 def test_an_end_a_start_and_a_player(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # a change asked from one value to another is answered by both, not by one of them
+    ("기준금리를 몇 퍼센트에서 몇 퍼센트로 내렸나요?",
+     "금융통화위원회는 지난 14일 기준금리를 연 3.00%에서 2.75%로 0.25%포인트 인하했다.", "3.00%에서 2.75%"),
+    ("기준금리를 몇 퍼센트에서 몇 퍼센트로 내렸나요?",
+     "한은은 기준금리가 0.25%포인트 내리면 이자 부담이 약 3조 원 감소한다고 추산했다.", None),
+    ("한·미 금리 차는 몇 %포인트에서 몇 %포인트로 바뀌었어?",
+     "한·미 금리 차는 1.25%포인트에서 1.50%포인트로 커졌다.", "1.25%포인트에서 1.50%"),
+    ("공장 생산능력은 얼마에서 얼마로 늘어?", "회사는 연간 생산능력을 16GWh에서 30GWh로 늘릴 계획이다.", "16GWh에서 30GWh"),
+    # Kiwi reads "%포인트" as one noun: still a percentage
+    ("금리 차는 몇 %포인트야?", "한·미 금리 차는 1.25%포인트로 커졌다.", "1.25%포인트"),
+])
+def test_a_change_is_answered_from_one_value_to_the_other(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
