@@ -1175,6 +1175,8 @@ def best_span(question: str, text: str, qtype: str | None = None,
         if runs:
             return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     distance = _distance_to_question(question, text)
+    nouns = sorted((f for f in _question_forms(question) if len(f) >= 2 and not f[0].isdigit()), key=len, reverse=True)
+    counted = re.compile("(" + "|".join(map(re.escape, nouns)) + r")(은|는|이|가|도|만)?\s*$") if nouns else None
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
     actions = [a for a in actions if a]
 
@@ -1223,7 +1225,10 @@ def best_span(question: str, text: str, qtype: str | None = None,
         # "2일 “…"): after even a vague date of the event ("지난달"), unless the telling is asked about
         reported = s.kind == DATE and not telling and bool(_REPORTED.match(text, s.end))
         unmodified = bool(doers) and ("start", s.start) not in doers and ("end", s.end) not in doers
-        return (unmodified, primary, mismatch, reported, vague, aside, ahead, distance(s), s.start)
+        # the count of the thing the question names, right after its noun: "가축 91만2000마리",
+        # not "돼지 4만2000마리" before it; "한국이 31척을", not "발주량은 48척"
+        loose = bool(counted) and qtype in (COUNT, AMOUNT) and not counted.search(text, 0, s.start)
+        return (unmodified, primary, mismatch, reported, vague, aside, ahead, loose, distance(s), s.start)
 
     best = min(spans, key=cost)
     return best.start, best.end

@@ -74,7 +74,7 @@ def test_question_types(question, kind):
      "내년 상반기"),
     ("프로젝트 이름은?", "최근에는 미국 AI 인프라 합작 프로젝트 ‘스타게이트’에도 이름을 올렸다.", "‘스타게이트’"),
     ("올거나이즈 매출 일본 비중 몇프로임?", "전체 매출의 약 70%를 일본 법인에서 거두고 있다.", "70%"),
-    ("학종 2단계 면접 몇퍼 반영함?", "2단계에서 서류 70%와 면접 30%를 합산해 최종 합격자를 가린다.", "70%"),
+    ("학종 2단계 면접 몇퍼 반영함?", "2단계에서 서류 70%와 면접 30%를 합산해 최종 합격자를 가린다.", "30%"),  # the interview's share, right after its noun
     # the hour with its day; its minutes are no length of time
     ("영덕 지진 몇시에 났음?", "18일 오전 4시 17분께 경북 영덕군 동쪽 34㎞ 해역에서 지진이 발생했다.", "18일 오전 4시 17분"),
     # a period asked by 기간 is answered by its first and last days
@@ -903,4 +903,16 @@ def test_an_end_a_start_and_a_player(question, sentence, phrase):
     ("금리 차는 몇 %포인트야?", "한·미 금리 차는 1.25%포인트로 커졌다.", "1.25%포인트"),
 ])
 def test_a_change_is_answered_from_one_value_to_the_other(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # the count right after the noun the question names wins over another count nearer its other words
+    ("폭염으로 죽은 가축은 모두 몇 마리인가요?",
+     "농림축산식품부는 이번 폭염으로 가금류 87만 마리와 돼지 4만2000마리 등 가축 91만2000마리가 폐사한 것으로 집계했다.",
+     "91만2000마리"),
+    ("올해 LNG운반선 발주 중 한국이 몇 척 따냈어?",
+     "올해 1~9월 전 세계 LNG운반선 발주량은 48척이며 이 가운데 한국이 31척을 가져갔다.", "31척"),
+])
+def test_the_count_of_the_thing_named_is_the_answer(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
