@@ -1227,7 +1227,7 @@ def best_span(question: str, text: str, qtype: str | None = None,
         unmodified = bool(doers) and ("start", s.start) not in doers and ("end", s.end) not in doers
         # the count of the thing the question names, right after its noun: "가축 91만2000마리",
         # not "돼지 4만2000마리" before it; "한국이 31척을", not "발주량은 48척"
-        loose = bool(counted) and qtype in (COUNT, AMOUNT) and not counted.search(text, 0, s.start)
+        loose = counted is not None and qtype in (COUNT, AMOUNT) and not counted.search(text, 0, s.start)
         return (unmodified, primary, mismatch, reported, vague, aside, ahead, loose, distance(s), s.start)
 
     best = min(spans, key=cost)
