@@ -872,6 +872,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
     speed = _SPEED_ASKED.search(question)
+    # "몇 대 몇으로 끝났어?" asks a score: "6-2", "4 대 3"
+    score = qtype == COUNT and bool(_SCORE_ASKED.search(question))
     # "몇 퍼센트에서 몇 퍼센트로 내렸어?" asks a change, from one value to another
     change = qtype in (AMOUNT, COUNT) and bool(_CHANGE_ASKED.search(question))
     # "언제까지 해?" asks when something ends, "언제부터?" when it starts: a date that opens
@@ -880,6 +882,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
     def fits(s: Span) -> bool:
         phrase = text[s.start:s.end]
+        if score and not _SCORE.fullmatch(phrase):
+            return False
         if change and not _CHANGE_GAP.search(phrase):
             return False  # "3.00%에서 2.75%로", not one of the two
         if speed and not _SPEED_BEFORE.search(text, 0, s.start) and not phrase.startswith(("시속", "초속", "분속")):
@@ -902,6 +906,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
     if change:
         found += _changes(text, found)
+    if score:
+        found += tuple(Span(COUNT, m.start(), m.end()) for m in _SCORE.finditer(text))
     if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question
                                       or (_UNTIL_ASKED.search(question) and "부터" in question)):
         found += _date_ranges(text, found, qtype)  # "소비기한은?": from one day to another
@@ -927,6 +933,11 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
 _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
+
+
+# A score asked and one written: "6-2로 꺾고", "4 대 3", "3:1"
+_SCORE_ASKED = re.compile(r"몇\s*(대|-|:)\s*몇")
+_SCORE = re.compile(r"(?<![\d.,\-:])\d{1,3}\s*(-|:|대)\s*\d{1,3}(?![\d.,\-:])")
 
 
 # A change asked ("몇 퍼센트에서 몇 퍼센트로", "얼마에서 얼마로") and one written ("연 3.00%에서 2.75%로",

@@ -916,3 +916,14 @@ def test_a_change_is_answered_from_one_value_to_the_other(question, sentence, ph
 ])
 def test_the_count_of_the_thing_named_is_the_answer(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # "몇 대 몇?" asks a score, not the series record beside it
+    ("우승 확정된 5차전은 몇 대 몇으로 끝났어?",
+     "한화는 한국시리즈 5차전에서 LG 트윈스를 6-2로 꺾고 시리즈 전적 4승 1패로 우승을 확정했다.", "6-2"),
+    ("경기는 몇 대 몇이었어?", "경기는 2 대 1로 끝났다.", "2 대 1"),
+    ("경기는 몇 대 몇이었어?", "경기는 2024-05-01에 열렸다.", None),
+])
+def test_a_score_is_answered_by_a_score(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
