@@ -791,6 +791,8 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount
     or a count of a rate ("수익률은 얼마야?"), a percentage; None: any."""
     m = _UNIT_AFTER_MYEOT.search(question)
+    if not m and qtype == COUNT and _PEOPLE_COUNTED.search(question):
+        return frozenset({"명", "인"})  # "전체 참가자 수": a number of people
     if not m:
         # a counter of its own: "몇 마당", "몇 그루", "몇 권"
         toks = tokens(question)
@@ -933,6 +935,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
 _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
+
+
+# A number of people asked without a counter: "전체 참가자 수", "관람객 규모", "이재민 숫자"
+_PEOPLE_COUNTED = re.compile(r"([가-힣]{0,4}(참가|참석|관람|방문|응시|지원|입국|출국|사용|가입|구독|피해|부상|사망|실종)자|"
+                             r"관람객|방문객|관광객|관객|승객|이재민|사람|인원|인구|직원|학생|환자|주민|선수|회원)\s*(의\s*)?"
+                             r"(수|숫자|규모)(은|는|이|가|를|도)?(?![가-힣])")
 
 
 # A score asked and one written: "6-2로 꺾고", "4 대 3", "3:1"

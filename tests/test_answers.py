@@ -927,3 +927,18 @@ def test_the_count_of_the_thing_named_is_the_answer(question, sentence, phrase):
 ])
 def test_a_score_is_answered_by_a_score(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,unit", [
+    # a number of people asked without a counter is counted in 명
+    ("세종마라톤 전체 참가자 수", {"명", "인"}),
+    ("이재민 수는?", {"명", "인"}),
+    ("청송 사과 불빛축제 방문객 수 알려줘", {"명", "인"}),
+])
+def test_a_number_of_people_is_counted_in_명(question, unit):
+    assert answers.question_unit(question, answers.question_type(question)) == frozenset(unit)
+
+
+def test_a_number_of_people_is_not_a_length():
+    assert highlighted("세종마라톤 전체 참가자 수",
+                       "풀코스와 하프, 10km 부문을 합쳐 모두 1만8,500명이 참가했다.") == "1만8,500명"
