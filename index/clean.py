@@ -219,7 +219,7 @@ def clean_page(raw: str, doc_id: str) -> Document:
     # lines right above the longest are the headline and its decks, and the first is the title.
     while title_i is not None and title_i - 1 in candidates and _headline_like(lines[title_i - 1]):
         title_i -= 1
-    if title_i is not None and first_good == title_i + 1 and _deck_like(lines[first_good]):
+    if title_i is not None and first_good == title_i + 1 < len(lines) and _deck_like(lines[first_good]):
         # "계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”" right under the
         # headline ends like a sentence, but it is a deck: fragments joined by "…", no full stop
         lines[first_good].kind = "short"

@@ -125,3 +125,9 @@ def test_a_deck_that_ends_on_a_quote_is_a_heading():
     kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
     assert kinds["계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”"] == "heading"
     assert kinds["프로축구 한빛유나이티드의 공격수 이준서(22)가 독일 FC라인베르크로 이적한다."] == "body"
+
+
+def test_a_headline_alone_is_a_title():
+    # a page whose last line is its headline: no line under it to read as a deck
+    doc = clean_page("메뉴\n인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분\n", "alone")
+    assert doc.title == "인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분"
