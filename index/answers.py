@@ -952,6 +952,8 @@ _SCORE = re.compile(r"(?<![\d.,\-:])\d{1,3}\s*(-|:|대)\s*\d{1,3}(?![\d.,\-:])")
 # "16GWh에서 30GWh로"): two quantities of a kind, the first with 에서, the second with (으)로
 _CHANGE_ASKED = re.compile(r"(몇|얼마)\s*[^\s?]{0,6}에서\s*(몇|얼마)")
 _CHANGE_GAP = re.compile(r"에서\s")
+_FROM = re.compile(r"[^\s\d]{0,4}에서\s+")  # between the two values, past the first's unit ("%포인트에서 ")
+_TO = re.compile(r"[^\s\d]{0,4}?(으로|로)")  # after the second
 
 
 def _changes(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
@@ -960,7 +962,7 @@ def _changes(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
     out = []
     for a in values:
         for b in values:
-            if b.start > a.end and re.fullmatch(r"[^\s\d]{0,4}에서\s+", text[a.end:b.start]) and re.match(r"[^\s\d]{0,4}?(으로|로)", text[b.end:b.end + 6]):
+            if b.start > a.end and _FROM.fullmatch(text, a.end, b.start) and _TO.match(text, b.end):
                 out.append(Span(a.kind, a.start, b.end))
                 break
     return tuple(out)
@@ -969,7 +971,7 @@ def _changes(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
 # The end or the start of something asked, and a date that gives it: "내년 3월 2일까지",
 # "31일 종료된다"; "1월 1일부터", "2024년 시행"
 _UNTIL_ASKED = re.compile(r"언제\s*까지")
-_SINCE_ASKED = re.compile(r"언제\s*부터(?!\s*언제\s*까지)")
+_SINCE_ASKED = re.compile(r"언제\s*부터")
 _UNTIL = re.compile(r"\s*((전|후|뒤|이내|내|안)?\s*까지|(전|이내|내)(?![가-힣])|에?\s*(끝나|끝난|끝날|종료|마감|만료|완료|폐막|막을\s*내))")
 _SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|이후|에?\s*(시작|개시|시행|개막|문을\s*열|첫선))")
 
