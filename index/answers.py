@@ -1197,7 +1197,9 @@ def best_span(question: str, text: str, qtype: str | None = None,
             return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     distance = _distance_to_question(question, text)
     nouns = sorted((f for f in _question_forms(question) if len(f) >= 2 and not f[0].isdigit()), key=len, reverse=True)
-    counted = re.compile("(" + "|".join(map(re.escape, nouns)) + r")(은|는|이|가|도|만)?\s*$") if nouns else None
+    # the noun alone or first of two ("청소년과 어린이는 3,000원")
+    counted = re.compile("(" + "|".join(map(re.escape, nouns)) + r")((과|와|및|·)\s*[가-힣]{1,6})?(은|는|이|가|도|만)?\s*$") \
+        if nouns else None
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
     actions = [a for a in actions if a]
 

@@ -913,6 +913,9 @@ def test_a_change_is_answered_from_one_value_to_the_other(question, sentence, ph
      "91만2000마리"),
     ("올해 LNG운반선 발주 중 한국이 몇 척 따냈어?",
      "올해 1~9월 전 세계 LNG운반선 발주량은 48척이며 이 가운데 한국이 31척을 가져갔다.", "31척"),
+    # or right after the pair it opens
+    ("청자 특별전 청소년 관람료 얼마예요?",
+     "관람료는 성인 5,000원, 청소년과 어린이는 3,000원이며 65세 이상과 장애인은 무료다.", "3,000원"),
 ])
 def test_the_count_of_the_thing_named_is_the_answer(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
