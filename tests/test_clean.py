@@ -1,3 +1,5 @@
+import pytest
+
 from index.clean import clean_page, parse_date
 from index.split import split_sentences
 from index.text import squash
@@ -102,29 +104,22 @@ def test_empty_page_is_empty_document():
     assert doc.text == "" and doc.blocks == ()
 
 
-def test_a_deck_longer_than_its_headline_is_no_title():
-    # the headline comes first: a longer deck under it was taken for the title and the
-    # headline, with the article's name in it, was lost
-    page = ("인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분\n"
-            "총연장 21.4㎞·정거장 16곳, 사업비 1조 2,600억 원…첫 달 요금 50% 할인\n\n"
-            "인천시는 경전철 ‘해누리선’이 오는 28일 첫 열차를 시작으로 영업운행에 들어간다고 밝혔다.\n\n"
-            "총사업비는 1조 2,600억 원으로, 국비 40%와 시비 60%로 충당됐다.\n")
-    doc = clean_page(page, "deck")
-    assert doc.title == "인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분"
+@pytest.mark.parametrize("headline,deck,body", [
+    # a longer deck under the headline was taken for the title, and the headline, with the
+    # article's name in it, was lost
+    ("인천 경전철 ‘해누리선’ 28일 개통…송도~청라 38분",
+     "총연장 21.4㎞·정거장 16곳, 사업비 1조 2,600억 원…첫 달 요금 50% 할인",
+     "총사업비는 1조 2,600억 원으로, 국비 40%와 시비 60%로 충당됐다."),
+    # a deck that ends on a quote looks like a sentence, but it is no body text
+    ("한빛유나이티드 이준서, 독일 라인베르크 이적…이적료 K리그 역대 최고",
+     "계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”",
+     "프로축구 한빛유나이티드의 공격수 이준서(22)가 독일 FC라인베르크로 이적한다."),
+])
+def test_the_headline_is_the_title_and_its_deck_a_heading(headline, deck, body):
+    doc = clean_page(f"{headline}\n{deck}\n\n{body}\n", "deck")
+    assert doc.title == headline
     kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
-    assert kinds["총연장 21.4㎞·정거장 16곳, 사업비 1조 2,600억 원…첫 달 요금 50% 할인"] == "heading"
-    assert kinds["총사업비는 1조 2,600억 원으로, 국비 40%와 시비 60%로 충당됐다."] == "body"
-
-
-def test_a_deck_that_ends_on_a_quote_is_a_heading():
-    page = ("한빛유나이티드 이준서, 독일 라인베르크 이적…이적료 K리그 역대 최고\n"
-            "계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”\n\n"
-            "프로축구 한빛유나이티드의 공격수 이준서(22)가 독일 FC라인베르크로 이적한다.\n")
-    doc = clean_page(page, "deck2")
-    assert doc.title.startswith("한빛유나이티드 이준서")
-    kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
-    assert kinds["계약 기간 2029년 6월까지 4년…“유럽 무대에서 실력으로 증명하겠다”"] == "heading"
-    assert kinds["프로축구 한빛유나이티드의 공격수 이준서(22)가 독일 FC라인베르크로 이적한다."] == "body"
+    assert (kinds[deck], kinds[body]) == ("heading", "body")
 
 
 def test_a_headline_alone_is_a_title():
