@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
-from typing import Callable
+from typing import Callable, Iterable
 
 from .analyze import Token, glued_nouns, tokens
 
@@ -873,7 +873,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
-    speed = _SPEED_ASKED.search(question)
+    speed = bool(_SPEED_ASKED.search(question))
     # "몇 대 몇으로 끝났어?" asks a score: "6-2", "4 대 3"
     score = qtype == COUNT and bool(_SCORE_ASKED.search(question))
     # "몇 퍼센트에서 몇 퍼센트로 내렸어?" asks a change, from one value to another
@@ -907,12 +907,13 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
     if change:
-        found += _changes(text, found)
+        found += _joined(text, (s for s in found if s.kind in (AMOUNT, COUNT)), _FROM, _TO)
     if score:
         found += tuple(Span(COUNT, m.start(), m.end()) for m in _SCORE.finditer(text))
     if qtype in (DURATION, DATE) and ("기간" in question or "기한" in question
                                       or (_UNTIL_ASKED.search(question) and "부터" in question)):
-        found += _date_ranges(text, found, qtype)  # "소비기한은?": from one day to another
+        # "소비기한은?", "기간이 언제야?": from one day to another, as a length or as a date
+        found += _joined(text, (s for s in found if s.kind == DATE), _RANGE_GAP, _RANGE_END, qtype, with_tail=True)
     said = _QUOTES_AND_SPACE.sub("", question)
     if qtype == PLACE and not _ORGANISATION_ASKED.search(question) and not _LIST_QUESTION.search(question):
         # a person is no place: "어디 사람인가?" is not answered by "진채선". A company may look like
@@ -956,14 +957,18 @@ _FROM = re.compile(r"[^\s\d]{0,4}에서\s+")  # between the two values, past the
 _TO = re.compile(r"[^\s\d]{0,4}?(으로|로)")  # after the second
 
 
-def _changes(text: str, found: tuple[Span, ...]) -> tuple[Span, ...]:
-    """"A에서 B로" phrases made of two quantity spans of ``found``."""
-    values = sorted((s for s in found if s.kind in (AMOUNT, COUNT)), key=lambda s: (s.start, -s.end))
+def _joined(text: str, spans: Iterable[Span], gap: re.Pattern, tail: re.Pattern,
+            kind: str | None = None, with_tail: bool = False) -> tuple[Span, ...]:
+    """Phrases running from one of ``spans`` to a later one, ``gap`` all the text between them
+    and ``tail`` right after the second: a period ("9월 8일부터 12일까지"), a change ("3.00%에서
+    2.75%로"). Of ``kind`` (by default the first span's), the tail included when ``with_tail``."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.end))
     out = []
-    for a in values:
-        for b in values:
-            if b.start > a.end and _FROM.fullmatch(text, a.end, b.start) and _TO.match(text, b.end):
-                out.append(Span(a.kind, a.start, b.end))
+    for a in ordered:
+        for b in ordered:
+            end = tail.match(text, b.end) if b.start > a.end and gap.fullmatch(text, a.end, b.start) else None
+            if end:
+                out.append(Span(kind or a.kind, a.start, end.end() if with_tail else b.end))
                 break
     return tuple(out)
 
@@ -978,19 +983,7 @@ _SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|이후|에?\s*(시작|개시|�
 
 # Between the two dates of a period: "9월 8일부터 12일까지", "28일부터 다음 달 3일까지"
 _RANGE_GAP = re.compile(r"\s*부터\s*((다음|이번)\s*달|이듬해|내년|다음\s*해)?\s*")
-
-
-def _date_ranges(text: str, found: tuple[Span, ...], kind: str = DURATION) -> tuple[Span, ...]:
-    """Periods given by their first and last dates, which answer "기간은?" as a length does,
-    and "기간이 언제야?" as a date does, as phrases of that ``kind``."""
-    dates = sorted((s for s in found if s.kind == DATE), key=lambda s: (s.start, -s.end))
-    out = []
-    for a in dates:
-        for b in dates:
-            if b.start > a.end and _RANGE_GAP.fullmatch(text, a.end, b.start) and text.startswith("까지", b.end):
-                out.append(Span(kind, a.start, b.end + 2))
-                break
-    return tuple(out)
+_RANGE_END = re.compile("까지")
 
 
 # A number and the word after it ("14곳에", "1,000억 달러")
@@ -1196,8 +1189,10 @@ def best_span(question: str, text: str, qtype: str | None = None,
         if runs:
             return max(runs, key=lambda r: (r[1] - r[0], -r[0]))
     distance = _distance_to_question(question, text)
-    nouns = sorted((f for f in _question_forms(question) if len(f) >= 2 and not f[0].isdigit()), key=len, reverse=True)
-    # the noun alone or first of two ("청소년과 어린이는 3,000원")
+    # a count or an amount right after a noun the question names, alone or first of two
+    # ("가축 91만2000마리", "청소년과 어린이는 3,000원")
+    nouns = sorted((f for f in _question_forms(question) if len(f) >= 2 and not f[0].isdigit()), key=len, reverse=True) \
+        if qtype in (COUNT, AMOUNT) else []
     counted = re.compile("(" + "|".join(map(re.escape, nouns)) + r")((과|와|및|·)\s*[가-힣]{1,6})?(은|는|이|가|도|만)?\s*$") \
         if nouns else None
     actions = [[(m.start(), m.end()) for m in re.finditer(re.escape(f), text)] for f in _question_actions(question)]
@@ -1248,9 +1243,8 @@ def best_span(question: str, text: str, qtype: str | None = None,
         # "2일 “…"): after even a vague date of the event ("지난달"), unless the telling is asked about
         reported = s.kind == DATE and not telling and bool(_REPORTED.match(text, s.end))
         unmodified = bool(doers) and ("start", s.start) not in doers and ("end", s.end) not in doers
-        # the count of the thing the question names, right after its noun: "가축 91만2000마리",
-        # not "돼지 4만2000마리" before it; "한국이 31척을", not "발주량은 48척"
-        loose = counted is not None and qtype in (COUNT, AMOUNT) and not counted.search(text, 0, s.start)
+        # "가축 91만2000마리", not "돼지 4만2000마리" before it; "한국이 31척을", not "발주량은 48척"
+        loose = counted is not None and not counted.search(text, 0, s.start)
         return (unmodified, primary, mismatch, reported, vague, aside, ahead, loose, distance(s), s.start)
 
     best = min(spans, key=cost)

@@ -585,7 +585,9 @@ class SentenceIndex:
 
     def _other_spellings(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:
         """Terms that stand for the question's own in coverage: the acronyms the candidates'
-        articles define (``_acronyms``), and a name written as a suffix ("투어 이름" is "투어명")."""
+        articles define (``_acronyms``), a name written as a suffix ("투어 이름" is "투어명"), the
+        Sino-Korean noun for a native verb's act and back (``_SAME_ACT``: "내리" is "인하"), and a
+        noun derived with a suffix and its act (``_DERIVING``: "참가자" is "참가"), when indexed."""
         out = self._acronyms(query, sentences)
         for table in (_NAME_NOUNS, _SAME_ACT):
             for t, same in table.items():
