@@ -92,6 +92,11 @@ _MEASURES = {"m", "km", "cm", "mm", "㎞", "㎝", "㎜", "m²", "㎡", "km²", "
              "kWh", "MWh", "GWh", "TWh", "kW", "MW", "GW"}
 _UNITS = _MONEY | _PERCENT | _DATE_UNITS | _TIME_UNITS | _COUNTERS | _MEASURES
 _CAUSE_NOUNS = {"때문", "덕분", "탓", "까닭", "덕"}
+_ERAS = {"시대", "초기", "중기", "후기", "말기", "왕조", "때"}
+_NAMED_CAUSES = {"원인", "이유", "요인"}
+# what is done with a cause named as one: "원인으로 꼽는다", "이유로 들었다", "요인으로 분석된다" (not
+# "열거되지 아니한 이유로 경시되지 아니한다", where 이유로 is a ground, not an answer)
+_NAMING_A_CAUSE = {"꼽", "꼽히", "들", "지목", "분석", "보", "추정", "판단", "설명", "풀이", "제시", "지적", "거론"}
 _CAUSE_ENDINGS = {"으므로", "므로", "으니까", "니까", "으니", "기에", "어서", "아서", "느라", "어서다", "아서다", "느라고"}
 _QUOTE_OPEN = "‘“'\"「『《〈<"
 _QUOTE_CLOSE = "’”'\"」』》〉>"
@@ -135,7 +140,7 @@ _PRO = r"(프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|�
 # "관계자" (an official) is no title one asks the holder of
 _TITLE_WORDS = "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
-    (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|주|년)(?!\s*(도|에|부터|까지))|"
+    (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|달(?!러)|주|년)(?!\s*(도|에|부터|까지))|"
                           r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
                           # "회담 시간은 얼마나 됐어?", "얼마나 오래 걸려?", "얼마 만에 …?"
                           r"(시간|기간|세월)(은|는|이|가)?\s*얼마|얼마나\s*오래|얼마\s*만에|"
@@ -565,6 +570,11 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 if i >= 1 and toks[i - 1].tag == "NNP" and toks[i - 1].end + 1 >= t.start:
                     s = toks[i - 1].start
                 spans.append(Span(PLACE, s, t.end))
+            elif t.form in _COUNTRIES and (i + 1 == n or toks[i + 1].start > t.end or toks[i + 1].tag.startswith("J")) \
+                    and (i == 0 or toks[i - 1].end < t.start) and (i + 1 == n or toks[i + 1].form not in _ERAS):
+                # a country, standing alone, however it goes on: "대만 수출이" (not "한국시리즈", nor
+                # the era of "조선 후기")
+                spans.append(Span(PLACE, t.start, t.end))
             # glued parts make one name: "SK" + "하이닉스"
             s0 = toks[_glued_start(toks, i, ("SL", "NNP"))].start
             if t.end - s0 >= 2:
@@ -611,9 +621,13 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             spans.append(Span(NAME, toks[i].start, toks[k].end))
         i = k + 1
     # a cause or a purpose: "때문에", "덕분에", "까닭이다", "-으므로", "-니까", "낮아서다", "위하여", and
-    # the news reporter's "~라는 기대에서다", "이런 이유에서다" (a noun + 에서 + 이다: out of, because of)
+    # the news reporter's "~라는 기대에서다", "이런 이유에서다" (a noun + 에서 + 이다: out of, because of),
+    # and a cause named as one: "가장 큰 원인은 …이다", "…을 주된 원인으로 꼽는다", "…를 이유로 들었다"
     for i, t in enumerate(toks):
         if (t.form in _CAUSE_NOUNS and t.tag in ("NNB", "NNG")) or (t.form in _CAUSE_ENDINGS and t.tag in ("EC", "EF")) \
+                or (t.form in _NAMED_CAUSES and t.tag == "NNG" and i + 1 < n and (
+                    toks[i + 1].form in ("은", "는")
+                    or (toks[i + 1].form in ("으로", "로") and i + 2 < n and toks[i + 2].form in _NAMING_A_CAUSE))) \
                 or (t.form == "위하" and t.tag == "VV") \
                 or (t.form == "에서" and t.tag == "JKB" and i and toks[i - 1].tag.startswith("NN") and i + 2 < n
                     and toks[i + 1].tag == "VCP" and toks[i + 2].tag == "EF"):
@@ -722,7 +736,7 @@ def _question_forms(question: str) -> frozenset[str]:
 
 
 # ("몇 대": machines and vehicles, or a generation, "제19대"; not "몇 대회", "몇 대학", nor a score, "몇 대 몇")
-_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|시(?!즌|리즈)|초|개월|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|"
+_UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|시(?!즌|리즈)|초|개월|달(?!러)|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|"
                                r"대(?!회|학|표|통령|형|규모|기업|\s*몇)|건|종|가지|층|편|"
                                + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
@@ -863,13 +877,14 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         kinds |= {AMOUNT, SHARE, ARTICLE}
     if qtype == AMOUNT:
         kinds |= {COUNT, SHARE}
-    if qtype == PLACE:
-        kinds.add(NAME)
+    if qtype == PLACE and not _COUNTRY_ASKED.search(question):
+        kinds.add(NAME)  # an organisation answers "어디가 맡아?", not "어느 나라로 …?"
     names = _question_names(question) - _MEASURES  # "몇 km인가?" names a unit, not its answer
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
     # "확보한 자금은 얼마나 돼?" or "사업비는 총 얼마야?" asks for money: "2나노미터" or "14개사" is no answer
-    money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question) or _MONEY_SIZE.search(question))
+    money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question) or _MONEY_SIZE.search(question)
+                                                      or _PRICE_ASKED.search(question))
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))
@@ -933,6 +948,12 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
                                       and (o.end - o.start) > (s.end - s.start) for o in out)]
 
 
+# A price asked: "1kg에 얼마에 들여와?", "얼마에 팔렸어?" ("1,100t" is no answer)
+_PRICE_ASKED = re.compile(r"얼마에(?!서|\s*(걸|달하|이르))")
+# A country or a city asked: a place answers, an organisation ("산업통상자원부") does not
+_COUNTRY_ASKED = re.compile(r"(어느|어떤|무슨)\s*(나라|국가|도시)")
+
+
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")
 _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
@@ -974,11 +995,12 @@ def _joined(text: str, spans: Iterable[Span], gap: re.Pattern, tail: re.Pattern,
 
 
 # The end or the start of something asked, and a date that gives it: "내년 3월 2일까지",
-# "31일 종료된다"; "1월 1일부터", "2024년 시행"
+# "31일 자정까지", "31일 종료된다"; "1월 1일부터", "12일 첫차부터", "2024년 시행". "2014년 이후
+# 11년 만" counts the years since, and starts nothing.
 _UNTIL_ASKED = re.compile(r"언제\s*까지")
 _SINCE_ASKED = re.compile(r"언제\s*부터")
-_UNTIL = re.compile(r"\s*((전|후|뒤|이내|내|안)?\s*까지|(전|이내|내)(?![가-힣])|에?\s*(끝나|끝난|끝날|종료|마감|만료|완료|폐막|막을\s*내))")
-_SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|이후|에?\s*(시작|개시|시행|개막|문을\s*열|첫선))")
+_UNTIL = re.compile(r"\s*((전|후|뒤|이내|내|안)?\s*까지|[가-힣]{1,2}까지|(전|이내|내)(?![가-힣])|에?\s*(끝나|끝난|끝날|종료|마감|만료|완료|폐막|막을\s*내))")
+_SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|[가-힣]{1,2}부터|이후(?!\s*[\d,.]+\s*(년|개월|달|일|주일?|시간)\s*만)|에?\s*(시작|개시|시행|개막|문을\s*열|첫선))")
 
 
 # Between the two dates of a period: "9월 8일부터 12일까지", "28일부터 다음 달 3일까지"

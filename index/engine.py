@@ -55,13 +55,15 @@ NEIGHBOURHOOD = 50
 # A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
 _NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
 # A native verb and the Sino-Korean noun news writes for the same act: "금리를 내렸나요?" asks
-# what "기준금리를 … 인하했다" says. Each pair stands both ways.
+# what "기준금리를 … 인하했다" says ("늘어난 건" what "증가를 이끈 것은" says; likewise the adverb
+# "제일" and "가장"). Each pair stands both ways.
 _SAME_ACT_PAIRS = (("내리", "인하"), ("올리", "인상"), ("오르", "상승"), ("떨어지", "하락"), ("늘", "증가"),
                    ("줄", "감소"), ("늘리", "확대"), ("줄이", "축소"), ("팔", "판매"), ("짓", "건설"),
                    ("뽑", "선정"), ("뽑히", "선정"), ("숨지", "사망"), ("죽", "사망"), ("다치", "부상"),
                    ("숨지", "사망자"), ("다치", "부상자"), ("끝나", "종료"),
                    ("돕", "지원"), ("바꾸", "변경"), ("세우", "설립"), ("맡", "담당"), ("보내", "파견"),
-                   ("물러나", "사퇴"), ("그만두", "사퇴"), ("고치", "수리"), ("만들", "제작"))
+                   ("물러나", "사퇴"), ("그만두", "사퇴"), ("고치", "수리"), ("만들", "제작"),
+                   ("늘어나", "증가"), ("줄어들", "감소"), ("늘리", "연장"), ("세우", "창업"), ("제일", "가장"))
 _SAME_ACT: dict[str, tuple[str, ...]] = {}
 for _a, _b in _SAME_ACT_PAIRS:
     _SAME_ACT[_a] = _SAME_ACT.get(_a, ()) + (_b,)

@@ -945,3 +945,40 @@ def test_a_number_of_people_is_counted_in_명(question, unit):
 def test_a_number_of_people_is_not_a_length():
     assert highlighted("세종마라톤 전체 참가자 수",
                        "풀코스와 하프, 10km 부문을 합쳐 모두 1만8,500명이 참가했다.") == "1만8,500명"
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # "몇 달" asks months, which news counts in 개월 ("몇 달러" is still money)
+    ("반도체 수출 두 자릿수 증가는 몇 달째 이어지고 있나요?", "반도체 수출은 4개월 연속 두 자릿수 증가율을 이어갔다.", "4개월"),
+    ("몇 달러에 팔렸어?", "경매에서 그림은 3만 달러에 팔렸다.", "3만 달러"),
+    # a start or an end a short noun after the date gives ("12일 첫차부터", "31일 자정까지"); "…년
+    # 이후 11년 만" counts the years since, and starts nothing
+    ("시내버스 파업 언제부터 시작됐어?", "시내버스 노동조합이 12일 첫차부터 전면 파업에 들어갔다.", "12일"),
+    ("시내버스 파업 언제부터 시작됐어?", "광주에서 시내버스가 전면 멈춘 것은 2014년 이후 11년 만이다.", None),
+    ("단축 운행은 언제까지 해?", "지하철은 31일 자정까지 단축 운행한다.", "31일"),
+    # "얼마에 들여와?" asks a price: a weight is no answer; "얼마에서 얼마로" is still a change
+    ("수입 배추는 1kg에 얼마에 들여와?", "중국산 배추 1,100t도 수입해 김치 제조업체에 공급할 방침이다.", None),
+    ("그 그림은 얼마에 팔렸어?", "경매에서 그림은 3억 원에 팔렸다.", "3억 원"),
+    ("조지아 공장 생산능력은 얼마에서 얼마로 확대돼?", "회사는 연간 생산능력을 16GWh에서 30GWh로 늘릴 계획이다.",
+     "16GWh에서 30GWh"),
+    # "어느 나라로?" is answered by a country, however it goes on, not by an organisation; a country
+    # inside a name ("한국시리즈") or naming an era ("조선 후기") is no place
+    ("어느 나라로 가는 반도체 수출이 제일 많이 늘었어?",
+     "산업통상자원부는 지난달 반도체 수출액이 168억 달러로 21.4% 늘었다고 1일 밝혔다.", None),
+    ("어느 나라로 가는 반도체 수출이 제일 많이 늘었어?", "지역별로는 대만 수출이 45억 달러로 57% 급증하며 증가폭이 가장 컸다.", "대만"),
+    ("판소리 사설을 정리한 신재효는 어디 사람인가?", "조선 후기 전라북도 고창 출신의 신재효는 판소리 사설을 정리했다.", "고창"),
+    ("한화가 플레이오프에서 꺾은 팀은 어디야?", "이후 플레이오프에서 삼성 라이온즈를 3승 1패로 누르고 한국시리즈에 진출했다.", "삼성"),
+])
+def test_months_edges_prices_and_countries(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,shaped", [
+    # a cause named as one answers why: "원인으로 꼽는다", "원인은 …이다"
+    ("동해에서 오징어가 안 잡히는 까닭이 뭔가요?", "전문가들은 수온 상승으로 오징어 어장이 북쪽으로 올라간 것을 주된 원인으로 꼽는다.", True),
+    ("배춧값이 이렇게 뛴 가장 큰 이유가 뭔가요?", "가격 급등의 가장 큰 원인은 고랭지 배추의 작황 부진이다.", True),
+    # but not a ground the sentence states ("…이유로 경시되지 아니한다")
+    ("차별받지 않을 이유로 헌법이 열거한 것은?", "국민의 자유와 권리는 헌법에 열거되지 아니한 이유로 경시되지 아니한다.", False),
+])
+def test_a_cause_named_as_one_answers_why(question, sentence, shaped):
+    assert answers.has_answer_shape(question, sentence) is shaped

@@ -243,11 +243,37 @@ def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_in
                   "시중은행들은 이르면 다음 주부터 예금 금리를 0.1~0.25%포인트 내릴 예정이다.",
                   "외환시장에서 원·달러 환율은 전 거래일보다 4.2원 오른 1,386.5원에 거래를 마쳤다."),
      "한국은행이 이번에 기준금리를 몇 퍼센트에서 몇 퍼센트로 내렸나요?", "3.00%에서 2.75%로"),
+    # "세운" asked, "창업한" written: without the pair, a sentence with only the name and no act wins
+    ("startup", ("위성 스타트업 누리스페이스, 오만에 위성 3기 수출",
+                 "누리스페이스가 오만 국영기업과 1,850억 원 규모의 위성 공급 계약을 맺었다고 4일 밝혔다.",
+                 "2019년 한국과학기술원 연구진이 창업한 누리스페이스는 지난해 실증 위성을 궤도에 올렸다.",
+                 "누리스페이스는 경쟁사보다 20% 낮은 가격을 앞세워 최종 사업자로 선정됐다."),
+     "누리스페이스는 언제 누가 세운 회사야?", "연구진이 창업한"),
+    # "제일 많이" asked, "가장 컸다" written, and "어느 나라로" answered by a country, not by the
+    # ministry that reports the figures
+    ("chips", ("10월 반도체 수출 역대 최대",
+               "산업통상자원부는 지난달 반도체 수출액이 168억 달러로 1년 전보다 21.4% 늘었다고 1일 밝혔다.",
+               "지역별로는 대만 수출이 45억 달러로 57% 급증하며 증가폭이 가장 컸다.",
+               "미국 수출은 12% 늘었고, 중국 수출 비중은 34.6%로 낮아졌다."),
+     "어느 나라로 가는 반도체 수출이 제일 많이 늘었어?", "대만 수출이"),
 ])
 def test_the_act_asked_matches_the_act_written_otherwise(real_seed_index, doc_id, sentences, question, answer):
     index = _with_article(real_seed_index, doc_id, *sentences)
     res = index.search(question, k=1)
     assert res.answered and answer in res.hits[0].text, [h.text for h in res.hits]
+
+
+def test_늘려_asked_matches_연장_written(real_seed_index):
+    # "늘려 달래?" asked, "연장할 것을 요구" written: without the pair, another article's sentence
+    # with "나이", "확대" (늘리's other noun) and an age wins
+    index = _with_article(real_seed_index, "strike", "광주 시내버스 노조 전면 파업",
+                          "노조는 임금 8.2% 인상과 함께 정년을 현행 61세에서 63세로 연장할 것을 요구하고 있다.",
+                          "노조 위원장은 \"더는 물러설 수 없다\"고 말했다.")
+    index = _with_article(index, "bill", "교육공무원법 일부개정법률안",
+                          "이에 육아휴직 가능 시기를 만 8세 이하의 자녀로 확대하여 자녀가 학교생활에 순조롭게 적응할 수 "
+                          "있는 나이까지 돌볼 수 있도록 하려는 것임.")
+    res = index.search("노조는 기사들 퇴직 나이를 몇 살까지 늘려 달래?", k=3)
+    assert res.answered and "63세로 연장" in res.hits[0].text, [h.text for h in res.hits]
 
 
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
