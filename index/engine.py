@@ -418,9 +418,15 @@ class SentenceIndex:
         terms = morphemes(text) if has_hangul(text) else []
         parts = self._glued_names(text, terms) if terms else {}
         terms = terms + list(parts)
+        surfaces = _name_surfaces(text, terms, parts)
+        # A common noun of three syllables or more that no indexed sentence holds, where Kiwi read
+        # the question and the text apart ("무름병" asked; "무르 + ㅁ + 병" analysed in the text):
+        # it is there wherever the text writes it.
+        surfaces.update({t: (t,) for t in dict.fromkeys(terms)
+                         if re.fullmatch(r"[가-힣]{3,}", t) and t not in surfaces and t not in parts
+                         and not self._holds(t)})
         return Query(text, terms, self.idf(terms) if terms else {},
-                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts,
-                     _name_surfaces(text, terms, parts))
+                     lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts, surfaces)
 
     def _holds(self, term: str) -> bool:
         """Some segment's postings hold ``term`` (a form worth adding to a question's terms)."""

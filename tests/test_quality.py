@@ -276,6 +276,20 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
     assert res.answered and "63세로 연장" in res.hits[0].text, [h.text for h in res.hits]
 
 
+def test_a_noun_the_index_never_holds_is_found_where_written(real_seed_index):
+    # Kiwi reads "무름병" whole in the question and as 무르 + ㅁ + 병 in the text: the index holds no
+    # term "무름병", so the noun is matched where the text writes it, and the sentence that names the
+    # disease beats the one that only gives a reason
+    index = _with_article(real_seed_index, "cabbage", "배춧값 한 달 새 두 배",
+                          "배추 한 포기 소매가격이 9,870원으로 한 달 전보다 두 배 가까이 올랐다.",
+                          "농촌 고령화와 인건비 상승으로 배추 농사를 포기하는 농가가 늘어난 탓이다.",
+                          "지난여름 이어진 집중호우와 일조 부족으로 뿌리가 썩는 무름병이 번지면서 출하량이 크게 줄었다.")
+    question = "배추 무름병은 왜 퍼진 거야?"
+    assert index.query(question).surfaces == {"무름병": ("무름병",)}
+    res = index.search(question, k=3)
+    assert "무름병이 번지면서" in res.hits[0].text, [h.text for h in res.hits]
+
+
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     index = _with_article(real_seed_index, "tour",
                          "보이그룹 노바라인, 데뷔 4년 만에 첫 월드투어",
