@@ -308,7 +308,7 @@ def question_focus(question: str) -> str | None:
     toks = [t for t in tokens(question) if t.tag not in ("SF", "SP")]
     q = next((i for i, t in enumerate(toks) if t.form in _FOCUS_QWORDS), None)
     if q is None:
-        return None
+        return _typed_sum(toks)
     for i in range(q - 1, 0, -1):
         if toks[i].tag in ("JX", "JKS") and toks[i].form in ("은", "는", "이", "가"):
             j = i - 1
@@ -328,6 +328,21 @@ def question_focus(question: str) -> str | None:
     if before is not None and before.tag == "NNG" and toks[q].form in ("얼마", "얼마나") and _MONEY_WORD.search(before.form):
         return before.form
     return None
+
+
+def _typed_sum(toks: list[Token]) -> str | None:
+    """The sum a question without a question word ends on, when the text names sums so ("한빛스페이스
+    투자금 총액", "셀트리온의 바이오시밀러 매출은?"): a money noun the text must name to answer it.
+    Money as a kind ("모은 돈", "금액") and sums of an act ("투자액", "조달액": the text says "국내
+    투자는 …", "조달한 금액은 …") are none."""
+    while toks and toks[-1].tag.startswith("J"):
+        toks = toks[:-1]
+    if len(toks) >= 2 and toks[-1].form in ("총액", "규모", "액수") and toks[-1].tag == "NNG":
+        toks = toks[:-1]
+    if not toks or toks[-1].tag != "NNG":
+        return None
+    noun = toks[-1].form
+    return noun if _MONEY_WORD.fullmatch(noun) and noun not in _MONEY_KIND and not noun.endswith("액") else None
 
 
 @lru_cache(maxsize=4096)

@@ -868,6 +868,13 @@ def test_a_speed_is_answered_by_a_speed(question, sentence, phrase):
     # a sum typed without its particle is still the sum asked about
     ("고려청자 특별전 준비에 들어간 예산 얼마임?", "예산"),
     ("이준서 이적료 얼마임", "이적료"),
+    # a keyword question's sum, with or without 총액 or a particle; money as a kind and a sum of
+    # an act ("투자액": the text says "국내 투자는 …") are none
+    ("한빛스페이스가 지금까지 유치한 투자금 총액", "투자금"),
+    ("셀트리온의 바이오시밀러 매출은?", "매출"),
+    ("인천 해누리선 총사업비", "사업비"),
+    ("라피더스 실제로 모은 돈", None),
+    ("2021년과 2022년 글로벌 VC의 국내 투자액은?", None),
     # but not any noun before the question word
     ("이시바랑 정상회담 몇분했음?", None),
     ("일본에서 데이터센터를 지으면 보조금을 최대 얼마까지 받을 수 있어?", None),

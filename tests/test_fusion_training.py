@@ -124,6 +124,8 @@ def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, t
 @pytest.mark.parametrize("question,text,missing", [
     # a sum of money the best sentence (and its title) never names is another sum
     ("누리에너지솔루션의 1분기 당기순이익은 얼마야?", "보유 현금성 자산은 8조4000억 원으로 늘었다.", True),
+    # typed as keywords too: a contract's sum is no investment raised
+    ("한빛스페이스가 지금까지 유치한 투자금 총액", "한빛스페이스가 오만과 1,850억 원 규모의 위성 공급 계약을 맺었다.", True),
     # a rate asked by its name, where the sentence never names what it counts, is another rate
     ("간호사 시험 합격률은 몇 퍼센트야?", "간호사의 87.2%가 별도로 학사학위 과정을 이수하고 있다.", True),
     ("일본 AI 시장 성장률은 몇 퍼센트야?", "일본 AI 시장은 매년 23.2%씩 성장해 왔다.", False),
