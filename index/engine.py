@@ -64,8 +64,11 @@ _SAME_ACT_PAIRS = (("내리", "인하"), ("올리", "인상"), ("오르", "상�
                    ("돕", "지원"), ("바꾸", "변경"), ("세우", "설립"), ("맡", "담당"), ("보내", "파견"),
                    ("물러나", "사퇴"), ("그만두", "사퇴"), ("고치", "수리"), ("만들", "제작"),
                    ("늘어나", "증가"), ("줄어들", "감소"), ("늘리", "연장"), ("세우", "창업"), ("제일", "가장"))
+# The same for things: "퇴직 나이" asked, "연령" written; "월급" asked, "임금" written
+_SAME_THING_PAIRS = (("값", "가격"), ("나이", "연령"), ("월급", "임금"), ("월급", "급여"), ("몫", "비중"), ("빚", "부채"),
+                     ("땅", "토지"), ("새", "유출"), ("비행기", "항공기"), ("어린이", "아동"))
 _SAME_ACT: dict[str, tuple[str, ...]] = {}
-for _a, _b in _SAME_ACT_PAIRS:
+for _a, _b in _SAME_ACT_PAIRS + _SAME_THING_PAIRS:
     _SAME_ACT[_a] = _SAME_ACT.get(_a, ()) + (_b,)
     _SAME_ACT[_b] = _SAME_ACT.get(_b, ()) + (_a,)
 # The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since

@@ -290,6 +290,27 @@ def test_a_noun_the_index_never_holds_is_found_where_written(real_seed_index):
     assert "무름병이 번지면서" in res.hits[0].text, [h.text for h in res.hits]
 
 
+@pytest.mark.parametrize("question,asked,written", [
+    ("직원 월급은 얼마나 올랐어?", "올해 운송업체 직원 월급은 지난해보다 평균 5.2% 올랐다고 조사됐다.",
+     "올해 운송업체 직원 임금은 지난해보다 평균 5.2% 올랐다고 조사됐다."),
+    ("운송 수입에서 기사 몫은 얼마야?", "전체 운송 수입에서 기사 몫은 평균 40% 수준으로 집계됐다.",
+     "전체 운송 수입에서 기사 비중은 평균 40% 수준으로 집계됐다."),
+    ("기사 퇴직 나이는?", "운송업체 기사 퇴직 나이는 평균 63세로 다른 업종보다 높았다.",
+     "운송업체 기사 퇴직 연령은 평균 63세로 다른 업종보다 높았다."),
+])
+def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
+    # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
+    from index.backend import LOCAL
+    from index.fusion import COLUMN
+
+    index = _with_article(real_seed_index, "same", "운송업계 처우 실태 조사 결과 발표", asked, written,
+                          "조사는 지난달 전국 운송업체 120곳을 대상으로 한국노동연구원이 진행했다.")
+    query = index.query(question)
+    ranked = index.rank(query, LOCAL.candidates(index, query, 50, None))
+    cov = {s.text: f for s, f in zip(ranked.sentences, ranked.features[:, COLUMN["coverage"]])}
+    assert cov[written] == pytest.approx(cov[asked]) and cov[asked] > 0, cov
+
+
 def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     index = _with_article(real_seed_index, "tour",
                          "보이그룹 노바라인, 데뷔 4년 만에 첫 월드투어",
