@@ -213,18 +213,29 @@ def test_a_name_kiwi_splits_after_a_determiner_still_matches(real_seed_index):
     assert res.answered and "오는 28일 개통한다" in res.hits[0].text, [h.text for h in res.hits]
 
 
-def test_a_name_counts_where_the_text_writes_it_inside_a_longer_one(real_seed_index):
+@pytest.mark.parametrize("doc_id,sentences,question,surfaces,answer", [
     # Kiwi reads "부산광역시는" as one proper noun, so the question's 부산 is no term of the
     # sentence that gives the count; written there as asked, it is still there
-    index = _with_article(real_seed_index, "beach",
-                         "해운대 해수욕장 올여름 피서객 역대 최다",
-                         "부산광역시는 올여름 해운대 해수욕장을 찾은 피서객이 1,020만 명으로 집계됐다고 밝혔다.",
-                         "부산 지역 호텔 예약률도 지난해보다 크게 늘었다.",
-                         "해수욕장은 다음 달 10일까지 야간 개장을 이어간다.")
-    question = "부산 피서객 몇 명이야?"
-    assert index.query(question).surfaces == {"부산": ("부산",)}
+    ("beach", ("해운대 해수욕장 올여름 피서객 역대 최다",
+               "부산광역시는 올여름 해운대 해수욕장을 찾은 피서객이 1,020만 명으로 집계됐다고 밝혔다.",
+               "부산 지역 호텔 예약률도 지난해보다 크게 늘었다.",
+               "해수욕장은 다음 달 10일까지 야간 개장을 이어간다."),
+     "부산 피서객 몇 명이야?", {"부산": ("부산",)}, "1,020만 명"),
+    # Kiwi reads "무름병" whole in the question and as 무르 + ㅁ + 병 in the text: the index holds no
+    # term "무름병", so the noun is matched where the text writes it, and the sentence that names the
+    # disease beats the one that only gives a reason
+    ("cabbage", ("배춧값 한 달 새 두 배",
+                 "배추 한 포기 소매가격이 9,870원으로 한 달 전보다 두 배 가까이 올랐다.",
+                 "농촌 고령화와 인건비 상승으로 배추 농사를 포기하는 농가가 늘어난 탓이다.",
+                 "지난여름 이어진 집중호우와 일조 부족으로 뿌리가 썩는 무름병이 번지면서 출하량이 크게 줄었다."),
+     "배추 무름병은 왜 퍼진 거야?", {"무름병": ("무름병",)}, "무름병이 번지면서"),
+])
+def test_a_word_kiwi_reads_apart_counts_where_the_text_writes_it(real_seed_index, doc_id, sentences, question,
+                                                                   surfaces, answer):
+    index = _with_article(real_seed_index, doc_id, *sentences)
+    assert index.query(question).surfaces == surfaces
     res = index.search(question, k=1)
-    assert res.answered and "1,020만 명" in res.hits[0].text, [h.text for h in res.hits]
+    assert res.answered and answer in res.hits[0].text, [h.text for h in res.hits]
 
 
 @pytest.mark.parametrize("doc_id,sentences,question,answer", [
@@ -274,20 +285,6 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
                           "있는 나이까지 돌볼 수 있도록 하려는 것임.")
     res = index.search("노조는 기사들 퇴직 나이를 몇 살까지 늘려 달래?", k=3)
     assert res.answered and "63세로 연장" in res.hits[0].text, [h.text for h in res.hits]
-
-
-def test_a_noun_the_index_never_holds_is_found_where_written(real_seed_index):
-    # Kiwi reads "무름병" whole in the question and as 무르 + ㅁ + 병 in the text: the index holds no
-    # term "무름병", so the noun is matched where the text writes it, and the sentence that names the
-    # disease beats the one that only gives a reason
-    index = _with_article(real_seed_index, "cabbage", "배춧값 한 달 새 두 배",
-                          "배추 한 포기 소매가격이 9,870원으로 한 달 전보다 두 배 가까이 올랐다.",
-                          "농촌 고령화와 인건비 상승으로 배추 농사를 포기하는 농가가 늘어난 탓이다.",
-                          "지난여름 이어진 집중호우와 일조 부족으로 뿌리가 썩는 무름병이 번지면서 출하량이 크게 줄었다.")
-    question = "배추 무름병은 왜 퍼진 거야?"
-    assert index.query(question).surfaces == {"무름병": ("무름병",)}
-    res = index.search(question, k=3)
-    assert "무름병이 번지면서" in res.hits[0].text, [h.text for h in res.hits]
 
 
 @pytest.mark.parametrize("question,asked,written", [
