@@ -587,8 +587,8 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 spans.append(Span(PLACE, s, t.end))
             elif t.form in _COUNTRIES and (i + 1 == n or toks[i + 1].start > t.end or toks[i + 1].tag.startswith("J")) \
                     and (i == 0 or toks[i - 1].end < t.start) and (i + 1 == n or toks[i + 1].form not in _ERAS):
-                # a country, standing alone, however it goes on: "대만 수출이" (not "한국시리즈", nor
-                # the era of "조선 후기")
+                # a country, city or province of _COUNTRIES standing alone, however it goes on: "대만
+                # 수출이", "충북 음성군의" (not "한국시리즈", nor the era of "조선 후기")
                 spans.append(Span(PLACE, t.start, t.end))
             # glued parts make one name: "SK" + "하이닉스"
             s0 = toks[_glued_start(toks, i, ("SL", "NNP"))].start
