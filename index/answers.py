@@ -330,6 +330,14 @@ def question_focus(question: str) -> str | None:
     return None
 
 
+def _names_a_cause(toks: tuple[Token, ...] | list[Token], i: int) -> bool:
+    """``toks[i]`` names a cause as one: "원인은 …이다", "원인으로 꼽는다", "이유로 들었다"."""
+    if toks[i].form not in _NAMED_CAUSES or toks[i].tag != "NNG" or i + 1 >= len(toks):
+        return False
+    after = toks[i + 1].form
+    return after in ("은", "는") or (after in ("으로", "로") and i + 2 < len(toks) and toks[i + 2].form in _NAMING_A_CAUSE)
+
+
 def _typed_sum(toks: list[Token]) -> str | None:
     """The sum a question without a question word ends on, when the text names sums so ("한빛스페이스
     투자금 총액", "셀트리온의 바이오시밀러 매출은?"): a money noun the text must name to answer it.
@@ -640,9 +648,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
     # and a cause named as one: "가장 큰 원인은 …이다", "…을 주된 원인으로 꼽는다", "…를 이유로 들었다"
     for i, t in enumerate(toks):
         if (t.form in _CAUSE_NOUNS and t.tag in ("NNB", "NNG")) or (t.form in _CAUSE_ENDINGS and t.tag in ("EC", "EF")) \
-                or (t.form in _NAMED_CAUSES and t.tag == "NNG" and i + 1 < n and (
-                    toks[i + 1].form in ("은", "는")
-                    or (toks[i + 1].form in ("으로", "로") and i + 2 < n and toks[i + 2].form in _NAMING_A_CAUSE))) \
+                or _names_a_cause(toks, i) \
                 or (t.form == "위하" and t.tag == "VV") \
                 or (t.form == "에서" and t.tag == "JKB" and i and toks[i - 1].tag.startswith("NN") and i + 2 < n
                     and toks[i + 1].tag == "VCP" and toks[i + 2].tag == "EF"):

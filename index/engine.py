@@ -67,10 +67,11 @@ _SAME_ACT_PAIRS = (("내리", "인하"), ("올리", "인상"), ("오르", "상�
 # The same for things: "퇴직 나이" asked, "연령" written; "월급" asked, "임금" written
 _SAME_THING_PAIRS = (("값", "가격"), ("나이", "연령"), ("월급", "임금"), ("월급", "급여"), ("몫", "비중"), ("빚", "부채"),
                      ("땅", "토지"), ("새", "유출"), ("비행기", "항공기"), ("어린이", "아동"))
-_SAME_ACT: dict[str, tuple[str, ...]] = {}
+# Each word of the two tables, with the words that stand for it
+_SAME_SENSE: dict[str, tuple[str, ...]] = {}
 for _a, _b in _SAME_ACT_PAIRS + _SAME_THING_PAIRS:
-    _SAME_ACT[_a] = _SAME_ACT.get(_a, ()) + (_b,)
-    _SAME_ACT[_b] = _SAME_ACT.get(_b, ()) + (_a,)
+    _SAME_SENSE[_a] = _SAME_SENSE.get(_a, ()) + (_b,)
+    _SAME_SENSE[_b] = _SAME_SENSE.get(_b, ()) + (_a,)
 # The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since
 # the sentence that gives their number often names only the act ("모두 1만8,500명이 참가했다").
 # The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
@@ -426,8 +427,7 @@ class SentenceIndex:
         # the question and the text apart ("무름병" asked; "무르 + ㅁ + 병" analysed in the text):
         # it is there wherever the text writes it.
         surfaces.update({t: (t,) for t in dict.fromkeys(terms)
-                         if re.fullmatch(r"[가-힣]{3,}", t) and t not in surfaces and t not in parts
-                         and not self._holds(t)})
+                         if re.fullmatch(r"[가-힣]{3,}", t) and t not in surfaces and not self._holds(t)})
         return Query(text, terms, self.idf(terms) if terms else {},
                      lambda t: self.embedder.encode_queries([t])[0].astype(np.float32), parts, surfaces)
 
@@ -597,13 +597,14 @@ class SentenceIndex:
     def _other_spellings(self, query: Query, sentences: Sequence[Sentence]) -> dict[str, tuple[str, ...]]:
         """Terms that stand for the question's own in coverage: the acronyms the candidates'
         articles define (``_acronyms``), a name written as a suffix ("투어 이름" is "투어명"), the
-        Sino-Korean noun for a native verb's act and back (``_SAME_ACT``: "내리" is "인하"), and a
-        noun derived with a suffix and its act (``_DERIVING``: "참가자" is "참가"), when indexed."""
+        Sino-Korean word for a native one's act or thing and back (``_SAME_SENSE``: "내리" is
+        "인하", "월급" is "임금"), and a noun derived with a suffix and its act (``_DERIVING``:
+        "참가자" is "참가"), when indexed."""
         out = self._acronyms(query, sentences)
-        for table in (_NAME_NOUNS, _SAME_ACT):
-            for t, same in table.items():
-                if t in query.idf:
-                    out[t] = out.get(t, ()) + tuple(x for x in same if x not in query.idf)
+        for t in query.idf:
+            for table in (_NAME_NOUNS, _SAME_SENSE):
+                if t in table:
+                    out[t] = out.get(t, ()) + tuple(x for x in table[t] if x not in query.idf)
         for t in query.idf:
             if not re.fullmatch(r"[가-힣]{2,}", t):
                 continue
