@@ -72,6 +72,9 @@ _BEFORE_NAME = {"소설가", "작가", "시인", "화가", "가수", "배우", "
                 "목사", "스님", "신부", "의사", "변호사", "후보", "씨",
                 # sports positions: "외국인 타자 로페스의", "불펜 투수 문태오가"
                 "타자", "투수", "포수", "내야수", "외야수", "대타", "공격수", "수비수", "미드필더", "골키퍼", "코치"}
+# Titles a name may follow ("대통령 해리 트루먼"): two syllables or more, and no market or branch
+_TITLED_BEFORE = frozenset(t for t in _TITLES | {"사령관", "국무장관", "장군", "총독", "제독"}
+                           if len(t) >= 2 and t not in _MARKET_OR_BRANCH | {"관계자"})
 # Nouns whose complement is a name: "이름은 이도이며", "시호는 충무공이다".
 _NAMING = {"이름", "본명", "명칭", "시호", "아호", "호", "별명", "애칭", "법명", "약칭", "국호", "상호"}
 # Office holders that answer "누가 …하나?" in law and policy texts.
@@ -577,6 +580,18 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                         and re.fullmatch(r"[가-힣]{2,4}", t.form)):
                 if Span(PERSON, t.start, t.end) not in spans[-1:]:  # not already found before a title
                     spans.append(Span(PERSON, t.start, t.end))
+            # a name right after its title, as encyclopedias write it ("미국 대통령 해리 트루먼은",
+            # "국무장관 딘 애치슨이"), with the foreign name's further words; not after a market
+            # or a branch ("반도체 시장 삼성전자가")
+            if i and toks[i - 1].tag == "NNG" and toks[i - 1].end + 1 == t.start and toks[i - 1].form in _TITLED_BEFORE \
+                    and re.fullmatch(r"[가-힣]{1,5}", t.form) and t.form not in _COUNTRIES:
+                k = i
+                while k + 1 < n and toks[k + 1].tag == "NNP" and toks[k].end + 1 == toks[k + 1].start \
+                        and k - i < 2 and re.fullmatch(r"[가-힣]{2,5}", toks[k + 1].form):
+                    k += 1
+                # a one-syllable word only as a foreign name's first ("딘 애치슨")
+                if (k > i or len(t.form) > 1) and Span(PERSON, t.start, toks[k].end) not in spans:
+                    spans.append(Span(PERSON, t.start, toks[k].end))
             # a name with the age news gives in brackets: "박소율(29·삼성전자)", "데니스 키프로노(27)",
             # a foreign name's words before it included (not a country: "케냐의 데니스 …")
             if i + 3 < n and toks[i + 1].form == "(" and toks[i + 1].start == t.end and toks[i + 2].tag == "SN" \
@@ -938,7 +953,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
                 and not (edge is _UNTIL and phrase.endswith(("까지", "이내", "내", "전"))):  # a deadline
             return False
         return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
-                and (s.kind != ARTICLE or "조" in (unit or ())))
+                and (s.kind != ARTICLE or bool({"조", "항", "호"} & (unit or set()))))
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)

@@ -288,6 +288,10 @@ def test_a_place_takes_the_name_it_belongs_to(question, sentence, phrase):
     ("아버지는 소설가 한승원이다.", ["한승원"]),  # a name after an occupation
     ("맏아들 문종이 뒤를 이었다.", ["문종"]),
     ("그는 서울대와 고려대를 졸업했다.", []),  # universities, not people
+    # a name right after its title, a foreign one whole ("딘 애치슨"), not a company after a market
+    ("같은 해 4월 미국 대통령 해리 트루먼은 맥아더를 해임하였다.", ["해리 트루먼"]),
+    ("1950년 1월 미국 국무장관 딘 애치슨이 발표하였다.", ["딘 애치슨"]),
+    ("반도체 시장 삼성전자가 1위를 지켰다.", []),
 ])
 def test_a_name_without_a_title_is_a_person(sentence, people):
     assert [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON] == people
@@ -301,6 +305,10 @@ def test_a_share_is_no_duration_and_an_article_answers_how_many_articles():
     text = "제14조 모든 국민은 거주·이전의 자유를 가진다."
     a, b = answers.best_span("거주 이전의 자유는 헌법 몇 조야?", text)
     assert text[a:b] == "제14조"
+    # "몇 호" asks a number in a series too ("칙령 제41호"); a number without it is none
+    text = "1900년 10월 25일 대한제국은 칙령 제41호를 반포하여 울릉도를 울도군으로 승격하였다."
+    a, b = answers.best_span("울릉도를 군으로 올릴 때 내린 칙령은 몇 호인가?", text)
+    assert text[a:b] == "제41호"
 
 
 @pytest.mark.parametrize("question, sentence, name", [

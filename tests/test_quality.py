@@ -294,6 +294,8 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
      "전체 운송 수입에서 기사 비중은 평균 40% 수준으로 집계됐다."),
     ("기사 퇴직 나이는?", "운송업체 기사 퇴직 나이는 평균 63세로 다른 업종보다 높았다.",
      "운송업체 기사 퇴직 연령은 평균 63세로 다른 업종보다 높았다."),
+    # a birthplace asked, the act written (engine._SAME_ACT_PAIRS)
+    ("기사 대표의 출생지는?", "기사 대표는 전남 목포가 출생지로 알려졌다.", "기사 대표는 전남 목포에서 태어난 것으로 알려졌다."),
 ])
 def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
     # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
