@@ -592,6 +592,14 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
                 # a one-syllable word only as a foreign name's first ("딘 애치슨")
                 if (k > i or len(t.form) > 1) and Span(PERSON, t.start, toks[k].end) not in spans:
                     spans.append(Span(PERSON, t.start, toks[k].end))
+            # a foreign name of two words after a country's genitive, a particle on it: "러시아의
+            # 아델리나 소트니코바에게", "캐나다의 벤 존슨이"
+            if 2 <= i < n - 2 and toks[i - 1].form == "의" and toks[i - 2].form in _COUNTRIES \
+                    and toks[i - 2].end == toks[i - 1].start and toks[i + 1].tag == "NNP" \
+                    and t.end + 1 == toks[i + 1].start and toks[i + 2].tag.startswith("J") \
+                    and toks[i + 1].end == toks[i + 2].start and re.fullmatch(r"[가-힣]{1,5}", t.form) \
+                    and re.fullmatch(r"[가-힣]{2,5}", toks[i + 1].form) and Span(PERSON, t.start, toks[i + 1].end) not in spans:
+                spans.append(Span(PERSON, t.start, toks[i + 1].end))
             # a name with the age news gives in brackets: "박소율(29·삼성전자)", "데니스 키프로노(27)",
             # a foreign name's words before it included (not a country: "케냐의 데니스 …")
             if i + 3 < n and toks[i + 1].form == "(" and toks[i + 1].start == t.end and toks[i + 2].tag == "SN" \

@@ -292,6 +292,9 @@ def test_a_place_takes_the_name_it_belongs_to(question, sentence, phrase):
     ("같은 해 4월 미국 대통령 해리 트루먼은 맥아더를 해임하였다.", ["해리 트루먼"]),
     ("1950년 1월 미국 국무장관 딘 애치슨이 발표하였다.", ["딘 애치슨"]),
     ("반도체 시장 삼성전자가 1위를 지켰다.", []),
+    # a foreign name of two words after a country's genitive
+    ("100m 결승에서 캐나다의 벤 존슨이 우승했다.", ["벤 존슨"]),
+    ("개최국 러시아의 아델리나 소트니코바에게 5.48점 뒤졌다.", ["아델리나 소트니코바"]),
 ])
 def test_a_name_without_a_title_is_a_person(sentence, people):
     assert [sentence[s.start:s.end] for s in answers.sentence_spans(sentence) if s.kind == answers.PERSON] == people

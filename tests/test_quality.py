@@ -296,6 +296,8 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
      "운송업체 기사 퇴직 연령은 평균 63세로 다른 업종보다 높았다."),
     # a birthplace asked, the act written (engine._SAME_ACT_PAIRS)
     ("기사 대표의 출생지는?", "기사 대표는 전남 목포가 출생지로 알려졌다.", "기사 대표는 전남 목포에서 태어난 것으로 알려졌다."),
+    ("삼성전자가 미국에서 새 공장을 세우고 있는 곳은?", "삼성전자는 미국 텍사스주 테일러에 새 공장을 세우고 있다.",
+     "삼성전자는 미국 텍사스주 테일러에 새 공장을 짓고 있다."),
 ])
 def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
     # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
