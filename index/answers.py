@@ -291,7 +291,9 @@ _ANSWER_NOUNS = {"사람", "인물", "인사", "관계자", "나라", "국가", 
                  "시기", "시점", "때", "날", "날짜", "연도", "해", "기간", "이름", "명칭", "이유", "까닭", "원인", "나이", "순위",
                  "규모", "정도", "비율", "숫자", "수", "일", "것", "점", "내용", "방법", "결과", "분야",
                  "역할", "목적", "의미", "뜻", "조건", "요건", "본질", "핵심", "요지", "요점", "골자", "정체", "실체", "특징",
-                 "특성", "차이", "차이점", "공통점", "배경", *_MONEY_KIND}
+                 "특성", "차이", "차이점", "공통점", "배경",
+                 # a measure: "아라온호의 크기는 몇 톤인가?" is answered by "총톤수 7,487톤의 …"
+                 "크기", "무게", "길이", "높이", "넓이", "깊이", "거리", *_MONEY_KIND}
 # Question words as Kiwi gives them (followup.py rewrites around them too); a question's focus
 # stands before one that asks for a thing, not before "왜" or "어떻게".
 QUESTION_WORDS = frozenset({"누구", "누가", "언제", "어디", "얼마", "얼마나", "무엇", "뭐", "왜", "어떻게", "어떤", "어느",
@@ -814,6 +816,8 @@ _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b",
 
 
 # The size of what is paid: "AI 반도체 지원 규모는?", "투자 규모가 어떻게 돼?" (a sum of money)
+# What something cost: "놓는 데 얼마가 들었나?", "얼마를 들여 지었어?", not what it holds ("얼마나 들어 있어?")
+_COST_ASKED = re.compile(r"얼마(가|나|를|쯤)?\s*(들었|드는|든다|든|들까|드나|들여|들였|들어(?!\s*있))")
 _MONEY_SIZE = re.compile(r"(지원|투자|투입|지출|출자|출연|융자|대출|기부|후원|조달|모금|보조)\s*(규모|금액|액수)")
 
 
@@ -863,6 +867,9 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
             return _MEASURE_NOUNS[measure.group(1)]
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
+    if unit == "번" and question.startswith("째", m.end()):
+        # "몇 번째였나?" asks a place in an order: "세 번째" or a rank, "40위"
+        return frozenset({"번", "위"})
     return frozenset(next((g for g in _SAME_UNIT if unit in g), {unit}))
 
 
@@ -926,9 +933,11 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
     names = _question_names(question) - _MEASURES  # "몇 km인가?" names a unit, not its answer
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
+    if qtype == DATE and unit and not unit & _DATE_UNITS:
+        unit = None  # "언제 몇 살의 나이로 …?": the date asked first is no age
     # "확보한 자금은 얼마나 돼?" or "사업비는 총 얼마야?" asks for money: "2나노미터" or "14개사" is no answer
     money = qtype == AMOUNT and unit is None and bool(_MONEY_WORD.search(question) or _MONEY_SIZE.search(question)
-                                                      or _PRICE_ASKED.search(question))
+                                                      or _PRICE_ASKED.search(question) or _COST_ASKED.search(question))
     # "시장 규모를 얼마로 예상했어?" asks for a size: a growth rate beside it ("23.2%씩") is no answer
     size = money or (qtype == AMOUNT and unit is None and bool(_SIZE_WORD.search(question)))
     reported_only = qtype == DATE and not (_TELLING.search(question) or _ANNOUNCING.search(question))

@@ -355,6 +355,15 @@ def highlighted(question: str, sentence: str) -> str | None:
     ("국회 정기회는 일 년에 몇 번 열려?", "국회의 정기회는 법률이 정하는 바에 의하여 매년 1회 집회된다.", "1회"),
     # a dated phrase is preferred to one counted from now
     ("입주는 언제 시작돼?", "내년부터 입주를 시작하는데, 이는 약 10여 년 전부터 구상된 계획이다.", "내년"),
+    # "언제 몇 살의 나이로 …?" asks the date first: the age's unit does not hold the date to it
+    ("유관순은 언제 몇 살의 나이로 옥중에서 세상을 떠났나?",
+     "유관순은 고문을 당한 끝에 1920년 9월 28일 17세의 나이로 숨을 거두었다.", "1920년 9월 28일"),
+    # "몇 번째" asks a place in an order: "세 번째" or a rank
+    ("비빔밥은 맛있는 음식 50선에서 몇 번째였나?", "맛있는 음식 50가지 목록에서 비빔밥은 40위에 올랐다.", "40위"),
+    ("D램 개발은 세계에서 몇 번째였나?", "이는 미국과 일본에 이어 세계에서 세 번째였다.", "세 번"),
+    # what something cost is money: "77명" is no answer, "429억 원" is
+    ("고속도로를 놓는 데 모두 얼마가 들었나?", "전체 공사비는 약 429억 원으로 국가 예산의 23.6%에 이르렀다.", "429억 원"),
+    ("고속도로를 놓는 데 모두 얼마가 들었나?", "건설 과정에서 모두 77명의 노동자와 군인이 목숨을 잃었다.", None),
     # the particle on the question word is the answer's: "어디로" ... "일본으로", not "미국에"
     ("올거나이즈는 어디로 본사를 옮겼어?", "올거나이즈는 미국에 있던 본사를 일본으로 옮겼다.", "일본"),
     ("회담은 어디에서 열렸어?", "정상들은 도쿄에 도착한 뒤 오사카에서 회담했다.", "오사카"),
@@ -461,6 +470,7 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     ("일본이 금융위기를 겪은 시기는 언제야?", None),
     ("청해부대 파견 기간은 언제까지야?", "파견"),  # the noun before the answer's kind
     ("간호사 면허 시험 합격률은 몇 퍼센트야?", "합격률"),  # a noun with its suffix
+    ("연구선 아라온호의 크기는 몇 톤인가?", None),  # a measure names the kind of answer
     ("엔비디아 CEO는 누구야?", "CEO"),  # a title in Latin letters
     ("일본 AI 법의 정식 명칭은?", None),  # no question word: no focus
     ("일본은 어디에 법인을 세웠어?", None),  # only a common noun is a focus

@@ -298,6 +298,7 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
     ("기사 대표의 출생지는?", "기사 대표는 전남 목포가 출생지로 알려졌다.", "기사 대표는 전남 목포에서 태어난 것으로 알려졌다."),
     ("삼성전자가 미국에서 새 공장을 세우고 있는 곳은?", "삼성전자는 미국 텍사스주 테일러에 새 공장을 세우고 있다.",
      "삼성전자는 미국 텍사스주 테일러에 새 공장을 짓고 있다."),
+    ("기지는 언제 완공되었나?", "세종 과학기지는 1988년 2월 17일에 완공되었다.", "세종 과학기지는 1988년 2월 17일에 준공되었다."),
 ])
 def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
     # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
