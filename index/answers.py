@@ -181,7 +181,8 @@ _THING_NAME = re.compile(r"(프로젝트|회사|기업|업체|펀드|법|법안|
 _HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
 _SHAPE_WORD = re.compile(r"얼마|몇|언제|누구|누가|누군|어디|며칠|\bhow (much|many|long)\b|\bwho\b|\bwhen\b|\bwhere\b",
                          re.I)
-_REASON_WORD = re.compile(r"왜|이유|까닭|원인|\bwhy\b", re.I)
+# "무엇 때문에 …?", "뭐 덕분이었나?": a cause asked without 왜
+_REASON_WORD = re.compile(r"왜|이유|까닭|원인|(무엇|뭐|무슨\s*일)\s*(때문|덕분|탓)|\bwhy\b", re.I)
 # "실패 원인은 의지 부족인가?" proposes its answer and asks for a verdict, not for a cause:
 # a copula question without a question word.
 _YES_NO = re.compile(r"(인가|인가요|입니까|일까|인지|이야)\s*\??\s*$")
@@ -554,6 +555,14 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
         if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in _DATE_TAILS:
             e = toks[i + 1].end if i + 1 < n and toks[i + 1].form in _DATE_WORDS else t.end
             spans.append(Span(DATE, t.start, e))
+        # a three-syllable name Kiwi breaks into syllables ("홍석모가" read 홍 + 석 + 모, "강태윤은"),
+        # opening with a surname and closed by a particle; not a group ("위약군에")
+        if t.form in _SURNAMES and i + 3 < n and (i == 0 or toks[i - 1].end < t.start) \
+                and all(len(x.form) == 1 and x.tag in ("NNP", "NNG") for x in toks[i:i + 3]) \
+                and toks[i + 1].start == t.end and toks[i + 2].start == toks[i + 1].end \
+                and toks[i + 3].start == toks[i + 2].end and toks[i + 3].tag.startswith("J") \
+                and toks[i + 2].form not in _INSTITUTION_END:
+            spans.append(Span(PERSON, t.start, toks[i + 2].end))
         if t.tag == "NNP":
             # a name right before a title noun, possibly with an organisation between
             # (a Korean name is 2-3 syllables and opens the chain "박성현 리벨리온 대표"); a

@@ -144,6 +144,8 @@ def test_spans_lie_inside_every_seed_sentence(seed_docs, question):
     ("일본의 벤처 투자 규모는 미국이나 중국과 비교해 어떤가?", None),  # how, not how much
     ("일본 정부는 데이터센터 전력 문제를 어떻게 돕고 있나?", None),
     ("왜 한국 스타트업들이 일본으로 가나?", "reason"),  # a why question asks for a cause, not a phrase
+    ("카카오가 처음 흑자를 낸 건 무엇 덕분이었나?", "reason"),  # a cause asked without 왜
+    ("노조는 뭐 때문에 파업했어?", "reason"),
     ("투자 규모는?", "amount"),
     ("몇 분 동안 어떻게 회담했나?", "duration"),  # an explicit shape word wins
 ])
@@ -292,6 +294,9 @@ def test_a_place_takes_the_name_it_belongs_to(question, sentence, phrase):
     ("같은 해 4월 미국 대통령 해리 트루먼은 맥아더를 해임하였다.", ["해리 트루먼"]),
     ("1950년 1월 미국 국무장관 딘 애치슨이 발표하였다.", ["딘 애치슨"]),
     ("반도체 시장 삼성전자가 1위를 지켰다.", []),
+    # a name Kiwi breaks into its syllables, not a group
+    ("1849년 홍석모가 한 해의 풍속을 정리하였다.", ["홍석모"]),
+    ("환자들은 저용량군, 위약군에 배정됐다.", []),
     # a foreign name of two words after a country's genitive
     ("100m 결승에서 캐나다의 벤 존슨이 우승했다.", ["벤 존슨"]),
     ("개최국 러시아의 아델리나 소트니코바에게 5.48점 뒤졌다.", ["아델리나 소트니코바"]),
