@@ -72,6 +72,8 @@ _BEFORE_NAME = {"소설가", "작가", "시인", "화가", "가수", "배우", "
                 "목사", "스님", "신부", "의사", "변호사", "후보", "씨",
                 # sports positions: "외국인 타자 로페스의", "불펜 투수 문태오가"
                 "타자", "투수", "포수", "내야수", "외야수", "대타", "공격수", "수비수", "미드필더", "골키퍼", "코치"}
+# The units of a statute's parts ("제14조", "제2항", "칙령 제41호"), which answer "몇 조", "몇 호"
+_ARTICLE_UNITS = frozenset({"조", "항", "호"})
 # Titles a name may follow ("대통령 해리 트루먼"): two syllables or more, and no market or branch
 _TITLED_BEFORE = frozenset(t for t in _TITLES | {"사령관", "국무장관", "장군", "총독", "제독"}
                            if len(t) >= 2 and t not in _MARKET_OR_BRANCH | {"관계자"})
@@ -470,6 +472,17 @@ def _japanese_name(first: str, second: str) -> bool:
     return bool(_KANA_SYLLABLE.fullmatch(first) and _KANA_SYLLABLE.fullmatch(second)) and len(second) >= 2
 
 
+def _name_words_end(toks: tuple[Token, ...], i: int) -> int:
+    """The last of up to two more proper nouns of two to five syllables, each one space after the
+    one before, that go on the name opening at toks[i] ("해리" + "트루먼", "아델리나" + "소트니코바");
+    ``i`` when none does."""
+    k = i
+    while k + 1 < len(toks) and k - i < 2 and toks[k + 1].tag == "NNP" and toks[k].end + 1 == toks[k + 1].start \
+            and re.fullmatch(r"[가-힣]{2,5}", toks[k + 1].form):
+        k += 1
+    return k
+
+
 def _given_name_end(toks: tuple[Token, ...], i: int, k: int) -> int:
     """Where the name opening at toks[i], before the title toks[k], ends. A Western or
     Japanese name comes in two words, with the organisation or the country between it
@@ -548,7 +561,7 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
         if unit in _PERCENT:
             spans.append(Span(COUNT, start, toks[j].end))
     for i in range(n - 2):
-        if toks[i].form == "제" and toks[i + 1].tag == "SN" and toks[i + 2].form in ("조", "항", "호"):
+        if toks[i].form == "제" and toks[i + 1].tag == "SN" and toks[i + 2].form in _ARTICLE_UNITS:
             # "제14조": an article of a statute (no count: _number_groups skips it), for "몇 조야?"
             spans.append(Span(ARTICLE, toks[i].start, toks[i + 2].end))
     for i, t in enumerate(toks):
@@ -594,23 +607,20 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # a name right after its title, as encyclopedias write it ("미국 대통령 해리 트루먼은",
             # "국무장관 딘 애치슨이"), with the foreign name's further words; not after a market
             # or a branch ("반도체 시장 삼성전자가")
-            if i and toks[i - 1].tag == "NNG" and toks[i - 1].end + 1 == t.start and toks[i - 1].form in _TITLED_BEFORE \
-                    and re.fullmatch(r"[가-힣]{1,5}", t.form) and t.form not in _COUNTRIES:
-                k = i
-                while k + 1 < n and toks[k + 1].tag == "NNP" and toks[k].end + 1 == toks[k + 1].start \
-                        and k - i < 2 and re.fullmatch(r"[가-힣]{2,5}", toks[k + 1].form):
-                    k += 1
-                # a one-syllable word only as a foreign name's first ("딘 애치슨")
-                if (k > i or len(t.form) > 1) and Span(PERSON, t.start, toks[k].end) not in spans:
+            word = re.fullmatch(r"[가-힣]{1,5}", t.form) is not None
+            k = _name_words_end(toks, i) if word else i
+            if word and i and toks[i - 1].tag == "NNG" and toks[i - 1].end + 1 == t.start \
+                    and toks[i - 1].form in _TITLED_BEFORE and t.form not in _COUNTRIES \
+                    and (k > i or len(t.form) > 1):  # one syllable only as a foreign name's first ("딘 애치슨")
+                if Span(PERSON, t.start, toks[k].end) not in spans:
                     spans.append(Span(PERSON, t.start, toks[k].end))
             # a foreign name of two words after a country's genitive, a particle on it: "러시아의
             # 아델리나 소트니코바에게", "캐나다의 벤 존슨이"
-            if 2 <= i < n - 2 and toks[i - 1].form == "의" and toks[i - 2].form in _COUNTRIES \
-                    and toks[i - 2].end == toks[i - 1].start and toks[i + 1].tag == "NNP" \
-                    and t.end + 1 == toks[i + 1].start and toks[i + 2].tag.startswith("J") \
-                    and toks[i + 1].end == toks[i + 2].start and re.fullmatch(r"[가-힣]{1,5}", t.form) \
-                    and re.fullmatch(r"[가-힣]{2,5}", toks[i + 1].form) and Span(PERSON, t.start, toks[i + 1].end) not in spans:
-                spans.append(Span(PERSON, t.start, toks[i + 1].end))
+            if word and k == i + 1 and 2 <= i and k + 1 < n and toks[i - 1].form == "의" \
+                    and toks[i - 2].form in _COUNTRIES and toks[i - 2].end == toks[i - 1].start \
+                    and toks[k + 1].tag.startswith("J") and toks[k].end == toks[k + 1].start \
+                    and Span(PERSON, t.start, toks[k].end) not in spans:
+                spans.append(Span(PERSON, t.start, toks[k].end))
             # a name with the age news gives in brackets: "박소율(29·삼성전자)", "데니스 키프로노(27)",
             # a foreign name's words before it included (not a country: "케냐의 데니스 …")
             if i + 3 < n and toks[i + 1].form == "(" and toks[i + 1].start == t.end and toks[i + 2].tag == "SN" \
@@ -825,9 +835,9 @@ _RATE_WORD = re.compile(_RATE_NOUN + r"|퍼센트|%|\bpercent(age)?\b|\brate\b",
 
 
 # The size of what is paid: "AI 반도체 지원 규모는?", "투자 규모가 어떻게 돼?" (a sum of money)
+_MONEY_SIZE = re.compile(r"(지원|투자|투입|지출|출자|출연|융자|대출|기부|후원|조달|모금|보조)\s*(규모|금액|액수)")
 # What something cost: "놓는 데 얼마가 들었나?", "얼마를 들여 지었어?", not what it holds ("얼마나 들어 있어?")
 _COST_ASKED = re.compile(r"얼마(가|나|를|쯤)?\s*(들었|드는|든다|든|들까|드나|들여|들였|들어(?!\s*있))")
-_MONEY_SIZE = re.compile(r"(지원|투자|투입|지출|출자|출연|융자|대출|기부|후원|조달|모금|보조)\s*(규모|금액|액수)")
 
 
 def asks_for_a_named_sum(question: str) -> bool:
@@ -979,7 +989,7 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
                 and not (edge is _UNTIL and phrase.endswith(("까지", "이내", "내", "전"))):  # a deadline
             return False
         return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
-                and (s.kind != ARTICLE or bool({"조", "항", "호"} & (unit or set()))))
+                and (s.kind != ARTICLE or bool(_ARTICLE_UNITS & (unit or set()))))
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
