@@ -180,11 +180,11 @@ _THING_NAME = re.compile(r"(프로젝트|회사|기업|업체|펀드|법|법안|
 
 # "규모는 미국과 비교해 어떤가?" asks how, not how much: a how/why question asks for a
 # description unless it also has an explicit question word for a shape.
-_HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
+_HOW_WHY = re.compile(r"어떤가|어때|어떠|어떻게|왜|어째서|어쩌다|\bhow (is|are|does|do|did)\b|\bwhy\b", re.I)
 _SHAPE_WORD = re.compile(r"얼마|몇|언제|누구|누가|누군|어디|며칠|\bhow (much|many|long)\b|\bwho\b|\bwhen\b|\bwhere\b",
                          re.I)
-# "무엇 때문에 …?", "뭐 덕분이었나?": a cause asked without 왜
-_REASON_WORD = re.compile(r"왜|이유|까닭|원인|(무엇|뭐|무슨\s*일)\s*(때문|덕분|탓)|\bwhy\b", re.I)
+# "무엇 때문에 …?", "뭐 덕분이었나?", "어쩌다 빠져나간 거야?": a cause asked without 왜
+_REASON_WORD = re.compile(r"왜|어째서|어쩌다|이유|까닭|원인|(무엇|뭐|무슨\s*일)\s*(때문|덕분|탓)|\bwhy\b", re.I)
 # "실패 원인은 의지 부족인가?" proposes its answer and asks for a verdict, not for a cause:
 # a copula question without a question word.
 _YES_NO = re.compile(r"(인가|인가요|입니까|일까|인지|이야)\s*\??\s*$")
@@ -802,7 +802,7 @@ def _question_forms(question: str) -> frozenset[str]:
 
 # ("몇 대": machines and vehicles, or a generation, "제19대"; not "몇 대회", "몇 대학", nor a score, "몇 대 몇")
 _UNIT_AFTER_MYEOT = re.compile(r"몇\s*(분|시간|시(?!즌|리즈)|초|개월|달(?!러)|년|명|개국|개사|개|곳|위|배|인|척|세|살|차|회|번|%|퍼센트|"
-                               r"대(?!회|학|표|통령|형|규모|기업|\s*몇)|건|종|가지|층|편|"
+                               r"대(?!회|학|표|통령|형|규모|기업|\s*몇)|건|종|가지|층|편|주년|주(?=째|간|\s|$|[?은는이가을를에]|동안|연속)|"
                                + _PRO + r"|조|"
                                r"킬로미터|센티미터|밀리미터|미터|킬로그램|그램|톤|헥토파스칼|평|km|cm|mm|m|kg|hPa)")
 
@@ -867,6 +867,10 @@ def rate_asked_elsewhere(question: str, text: str) -> bool:
     return focus[:-1] not in text.replace(" ", "")
 
 
+# "나온 날은 언제인가?", "점령한 날짜는?": a day, which a year or a month alone does not give
+_DAY_ASKED = re.compile(r"(?<![가-힣])(날|날짜|일자|당일)(은|는|이|가|을|를|로|에|이었|이야|이에요|인가)?(?![가-힣])|(?<=[가-힣])날(은|이|짜)")
+
+
 @lru_cache(maxsize=4096)
 def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | None:
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount
@@ -884,6 +888,8 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
         measure = _MEASURE_ASKED.search(_as_asked(question))
         if measure and qtype in (AMOUNT, COUNT):
             return _MEASURE_NOUNS[measure.group(1)]
+        if "며칠" in question or (qtype == DATE and _DAY_ASKED.search(question)):
+            return frozenset({"일"})  # "며칠이 걸렸나?", "첫 쇳물이 나온 날은 언제인가?": days, not "49년"
         return frozenset(_PERCENT) if qtype in (AMOUNT, COUNT) and _RATE_WORD.search(question) else None
     unit = m.group(1)
     if unit == "번" and question.startswith("째", m.end()):

@@ -23,6 +23,9 @@ from index.split import split_sentences
     ("Why did Japan pass the AI law?", answers.REASON),
     ("실패 원인은 의지 부족인가?", None),  # proposes its answer: asks for a verdict, not a cause
     ("실패 원인은 무엇인가?", answers.REASON),
+    # "어쩌다", "어째서": a cause asked without 왜
+    ("고객 정보는 어쩌다 빠져나간 거야?", answers.REASON),
+    ("공장은 어째서 멈췄나요?", answers.REASON),
     ("첨단기술 산업화의 약점은 무엇인가?", None),
     # a time noun with 얼마 asks how long, not how much
     ("정상 회담 시간은 얼마나 됐어?", answers.DURATION),
@@ -377,6 +380,23 @@ def highlighted(question: str, sentence: str) -> str | None:
      "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"),
 ])
 def test_more_answer_phrases(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
+    # "몇 주째" counts weeks: "48주", not the rise of "0.14%"
+    ("아파트 전셋값은 몇 주째 오르고 있어?", "아파트 전셋값은 전주보다 0.14% 올라 48주 연속 상승했다.", "48주"),
+    ("아파트 전셋값은 몇 주째 오르고 있어?", "아파트 전셋값은 지난 3개월 동안 0.14% 올랐다.", None),
+    # "며칠이 걸렸나?" counts days: "49년 만에" is no answer
+    ("제철소가 공정을 되살리기까지 며칠이 걸렸나?", "제철소는 1973년 가동 이후 49년 만에 처음으로 멈추었다.", None),
+    ("제철소가 공정을 되살리기까지 며칠이 걸렸나?", "회사는 135일 만인 2023년 1월 19일 정상화를 선언했다.", "135일"),
+    # "나온 날은 언제인가?", "점령한 날짜는?" ask a day: a year alone does not give it
+    ("제철소에서 처음 쇳물이 나온 날은 언제인가?", "제철소는 1973년 첫 쇳물 생산 이후 처음으로 멈추었다.", None),
+    ("제철소에서 처음 쇳물이 나온 날은 언제인가?", "1기 설비는 1973년 6월 9일 첫 쇳물을 생산하였다.", "1973년 6월 9일"),
+    ("적군이 수도를 차지한 날짜는 언제인가?", "적군은 상륙한 지 20일 만인 5월 3일 수도를 점령하였다.", "5월 3일"),
+    ("적군이 수도를 차지한 날짜는 언제인가?", "1593년 적군은 다시 수도로 들어왔다.", None),
+])
+def test_a_day_or_a_week_asked_is_counted_in_its_unit(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
 
 

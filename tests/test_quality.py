@@ -299,6 +299,8 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
     ("삼성전자가 미국에서 새 공장을 세우고 있는 곳은?", "삼성전자는 미국 텍사스주 테일러에 새 공장을 세우고 있다.",
      "삼성전자는 미국 텍사스주 테일러에 새 공장을 짓고 있다."),
     ("기지는 언제 완공되었나?", "세종 과학기지는 1988년 2월 17일에 완공되었다.", "세종 과학기지는 1988년 2월 17일에 준공되었다."),
+    ("운송업체는 정규시즌을 몇 위로 끝냈어?", "운송업체 야구단은 정규시즌을 3위로 끝냈다.", "운송업체 야구단은 정규시즌을 3위로 마쳤다."),
+    ("운송업체 임금 오름세는 어때?", "운송업체 임금은 5년째 오름세를 보이고 있다.", "운송업체 임금은 5년째 상승세를 보이고 있다."),
 ])
 def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
     # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
