@@ -159,7 +159,7 @@ _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
                         + _TITLE_WORDS + r")(의)?\s*(이름|성함|성명)", re.I)),
     # "몇 시에 났어?": a time of day, not a count
     # "소비기한 알려줘", "출시일은?": a day named by its noun
-    (DATE, re.compile(r"(기한|일자|(시행|출시|개통|발표|선고|마감|투표|개막|개최|폐막|발매|개봉)일)(은|는|이|가)?\s*\??\s*$|언제|몇\s*(년도|월|일)|며칠|몇\s*년에|몇\s*시(?!간|즌|리즈|장|설|행|험|청|민|점|대)|시기|날짜|"
+    (DATE, re.compile(r"(기한|일자|(시행|출시|개통|발표|선고|마감|투표|개막|개최|폐막|발매|개봉)일)(은|는|이|가)?\s*\??\s*$|언제|몇\s*(년도|월|일)|며칠|몇\s*년\s*(에|부터|까지)|몇\s*시(?!간|즌|리즈|장|설|행|험|청|민|점|대)|시기|날짜|"
                       r"\bwhen\b|\bwhat (year|date|month|time)\b", re.I)),
     # "구매 규모가 어느 정도야?", "세제 혜택은 어느 정도야?": a degree asked at the question's end
     (AMOUNT, re.compile(r"얼마|금액|액수|규모\s*(전망|예상|추정|예측|목표)?(는|은|가|이)|어느\s*정도\s*(규모|야|인가요?|인지|예요|이에요|이야|일까|입니까|냐|돼|되나|될까)?"
@@ -876,8 +876,9 @@ def question_unit(question: str, qtype: str | None = None) -> frozenset[str] | N
     """The units a "몇 …" question accepts ("몇 분" -> 분; "몇 명" -> 명 or 인), or for an amount
     or a count of a rate ("수익률은 얼마야?"), a percentage; None: any."""
     m = _UNIT_AFTER_MYEOT.search(question)
-    if not m and qtype == COUNT and _PEOPLE_COUNTED.search(question):
-        return frozenset({"명", "인"})  # "전체 참가자 수": a number of people
+    if not m and ((qtype == COUNT and _PEOPLE_COUNTED.search(question))
+                  or (qtype in (COUNT, AMOUNT) and _PEOPLE_CAME.search(question))):
+        return frozenset({"명", "인"})  # "전체 참가자 수", "관중이 얼마나 왔어?": a number of people
     if not m:
         # a counter of its own: "몇 마당", "몇 그루", "몇 권"
         toks = tokens(question)
@@ -1043,6 +1044,13 @@ _PEOPLE_COUNTED = re.compile(r"([가-힣]{0,4}(참가|참석|관람|방문|응�
                              r"(수|숫자|규모)(은|는|이|가|를|도)?(?![가-힣])")
 
 
+# "관중이 얼마나 왔어?", "사람들은 얼마나 모였어?": how many people came, not by how much a
+# number changed ("환자는 얼마나 늘었어?" may be answered by a percentage)
+_PEOPLE_CAME = re.compile(r"(관중|관객|관람객|방문객|관광객|승객|사람|인원|참가자|참석자|청중|시민|주민|회원|학생|환자|직원|팬)"
+                          r"(들)?(이|가|은|는)\s*(모두|총|약)?\s*얼마나\s*"
+                          r"(왔|오|모였|모이|몰렸|몰리|찾았|찾|참석|참가|입장|방문|됐|되|돼)")
+
+
 # A score asked and one written: "6-2로 꺾고", "4 대 3", "3:1"
 _SCORE_ASKED = re.compile(r"몇\s*(대|-|:)\s*몇")
 _SCORE = re.compile(r"(?<![\d.,\-:])\d{1,3}\s*(-|:|대)\s*\d{1,3}(?![\d.,\-:])")
@@ -1075,8 +1083,8 @@ def _joined(text: str, spans: Iterable[Span], gap: re.Pattern, tail: re.Pattern,
 # The end or the start of something asked, and a date that gives it: "내년 3월 2일까지",
 # "31일 자정까지", "31일 종료된다"; "1월 1일부터", "12일 첫차부터", "2024년 시행". "2014년 이후
 # 11년 만" counts the years since, and starts nothing.
-_UNTIL_ASKED = re.compile(r"언제\s*까지")
-_SINCE_ASKED = re.compile(r"언제\s*부터")
+_UNTIL_ASKED = re.compile(r"(언제|몇\s*년)\s*까지")
+_SINCE_ASKED = re.compile(r"(언제|몇\s*년)\s*부터")
 _UNTIL = re.compile(r"\s*((전|후|뒤|이내|내|안)?\s*까지|[가-힣]{1,2}까지|(전|이내|내)(?![가-힣])|에?\s*(끝나|끝난|끝날|종료|마감|만료|완료|폐막|막을\s*내))")
 _SINCE = re.compile(r"\s*((전|후|뒤)?\s*부터|[가-힣]{1,2}부터|이후(?!\s*[\d,.]+\s*(년|개월|달|일|주일?|시간)\s*만)|에?\s*(시작|개시|시행|개막|문을\s*열|첫선))")
 

@@ -395,6 +395,11 @@ def test_more_answer_phrases(question, sentence, phrase):
     ("제철소에서 처음 쇳물이 나온 날은 언제인가?", "1기 설비는 1973년 6월 9일 첫 쇳물을 생산하였다.", "1973년 6월 9일"),
     ("적군이 수도를 차지한 날짜는 언제인가?", "적군은 상륙한 지 20일 만인 5월 3일 수도를 점령하였다.", "5월 3일"),
     ("적군이 수도를 차지한 날짜는 언제인가?", "1593년 적군은 다시 수도로 들어왔다.", None),
+    # "몇 년부터" asks a year, as "언제부터" does: "2013년부터", not a count of years
+    ("한글날이 다시 쉬는 날이 된 건 몇 년부터야?", "한글날은 2013년부터 다시 공휴일이 되었다.", "2013년"),
+    # "관중이 얼마나 왔어?" counts people: "5,812명", not the rise of "18%"
+    ("결승전에 관중이 얼마나 왔어?", "이날 경기장에는 5,812명의 관중이 입장했다.", "5,812명"),
+    ("결승전에 관중이 얼마나 왔어?", "누적 관중은 지난 시즌보다 18% 늘었다.", None),
 ])
 def test_a_day_or_a_week_asked_is_counted_in_its_unit(question, sentence, phrase):
     assert highlighted(question, sentence) == phrase
