@@ -213,6 +213,8 @@ def outcomes(model, items: list[Item]) -> list[tuple[str, bool, bool, bool]]:
     out = []
     for it in items:
         s = model.score(it.features)
+        if it.texts and it.rows:
+            s = fusion.hand_over(s, it.texts, it.rows, it.question)  # as SentenceIndex.rank does
         order = np.argsort(-s, kind="stable")
         p = model.answerable(it.verdict_input(s, int(order[0])))
         out.append((it.kind, bool(it.hits[order[:1]].any()), bool(it.hits[order[:5]].any()),

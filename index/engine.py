@@ -543,6 +543,9 @@ class SentenceIndex:
                 shaped = answers.has_answer_shape(query.text, sentences[j].text, qtype, switch)
                 feats[j, at["shape_yes" if shaped else "shape_no"]] = 1.0
                 scores[j] += yes if shaped else no
+        # an announcing sentence hands its place to the one it announces ("다음의 선서를 한다.")
+        scores = fusion.hand_over(scores, [s.text for s in sentences], [(s.doc_id, s.index) for s in sentences],
+                                  query.text)
         unseen = (sum(query.idf[t] for t in query.terms if query.idf[t] >= self.stats.max_idf - 1e-9)
                   / query.mass) if query.terms else 0.0
         focus = answers.question_focus(query.text)

@@ -152,6 +152,39 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
     return np.array([own[n] if n in own else features[top, COLUMN[n]] for n in VERDICT_FEATURES], np.float64)
 
 
+# A sentence that announces what follows names what it announces ("대통령은 취임에 즈음하여 다음의
+# 선서를 한다.", "다음 이유로 파견기간을 연장하고자 함.", "주요 내용은 다음과 같다."), but does not hold it:
+# the sentence after it does. Group 1 or 2 is the announced noun.
+# (Only nouns that announce: "다음 달", "다음 시즌" name a time to come.)
+_ANNOUNCES = re.compile(r"(?<![가-힣])다음의?\s*(사항|이유|사유|선서|목적|내용|조건|요건|절차|원칙|기준|방법|경우|항목|질문|순서|"
+                        r"의무|권한|직무|업무)(을|를|은|는|이|가|으로|로|에)(?![가-힣])"
+                        r"|([가-힣]{1,4}?)(은|는|이|가)\s*(다음|아래)(과|와)\s*같")
+
+
+def announced(text: str) -> str | None:
+    """The noun ``text`` announces, when it announces what follows: "선서" of "다음의 선서를 한다"."""
+    m = _ANNOUNCES.search(text)
+    return None if m is None else m.group(1) or m.group(3)
+
+
+def hand_over(scores: np.ndarray, texts: list[str], rows: list[tuple[str, int]], question: str) -> np.ndarray:
+    """``scores`` with a sentence that announces what the question asks about ("취임 선서 내용은?"
+    against "다음의 선서를 한다") trading places with the sentence after it, when that one is a
+    candidate (``rows``: each candidate's document and sentence index) and scored lower. An
+    announcement of something else ("다음 이유로 … 연장하고자 함" for "어디에 파견돼 있어?") keeps
+    its place: its other words may hold the answer."""
+    out = scores.copy()
+    asked = question.replace(" ", "")
+    at = {row: j for j, row in enumerate(rows)}
+    for j, (text, (doc, i)) in enumerate(zip(texts, rows)):
+        k = at.get((doc, i + 1))
+        if k is not None and out[k] < out[j]:
+            noun = announced(text)
+            if noun and noun in asked:
+                out[j], out[k] = out[k], out[j]
+    return out
+
+
 def answered(probability: float, threshold: float, korean: bool, missing: bool = False) -> bool:
     """The verdict: answer when P(answerable) reaches the threshold, and only a question in
     Korean (``korean``: it holds Hangul). A question without Hangul is matched by the dense

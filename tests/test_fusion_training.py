@@ -141,3 +141,29 @@ def test_a_sum_a_rate_or_a_count_of_another_name_is_refused(question, text, miss
     features[0, fusion.COLUMN["shape_yes"]] = 1.0  # the sentence does hold an amount
     assert fusion.missing_answer(question, text, features, 0, focus_missing=True) == missing
     assert not fusion.missing_answer(question, text, features, 0, focus_missing=False)
+
+
+@pytest.mark.parametrize("question,swapped", [
+    ("대통령 취임 선서 내용은?", True),  # the question asks what the sentence announces
+    ("대통령은 언제 선서를 해?", True),
+    ("대통령은 취임할 때 무엇을 해?", False),  # its other words may hold the answer: it keeps its place
+])
+def test_a_sentence_announcing_what_follows_hands_its_place_to_it(question, swapped):
+    texts = ["제69조 대통령은 취임에 즈음하여 다음의 선서를 한다.",
+             "\"나는 헌법을 준수하고 국가를 보위하며 … 대통령으로서의 직책을 성실히 수행할 것을 국민 앞에 엄숙히 선서합니다.\"",
+             "제70조 대통령의 임기는 5년으로 하며, 중임할 수 없다."]
+    rows = [("law", 12), ("law", 13), ("law", 14)]
+    scores = np.array([3.0, 1.0, 2.0])
+    out = fusion.hand_over(scores, texts, rows, question)
+    assert list(out) == ([1.0, 3.0, 2.0] if swapped else [3.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("text,noun", [
+    ("제89조 다음 사항은 국무회의의 심의를 거쳐야 한다.", "사항"),
+    ("다음 이유로 파견기간을 연장하고자 함.", "이유"),
+    ("주요 내용은 다음과 같다.", "내용"),
+    ("시중은행들은 다음 달부터 예금 금리를 내릴 예정이다.", None),  # a time to come announces nothing
+    ("막차는 다음 날 0시 10분에 출발한다.", None),
+])
+def test_what_a_sentence_announces(text, noun):
+    assert fusion.announced(text) == noun

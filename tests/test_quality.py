@@ -325,6 +325,16 @@ def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     assert res.hits[0].text.startswith("투어명은"), [h.text for h in res.hits]
 
 
+def test_the_sentence_announced_is_cited_not_the_announcement(real_seed_index):
+    # "다음의 선서를 한다" matches the question best, but the oath is the sentence after it
+    index = _with_article(real_seed_index, "oath", "새 시장 취임식 열려",
+                          "새로 뽑힌 시장은 1일 시청에서 취임식을 열고 다음의 선서를 했다.",
+                          "\"나는 법을 지키고 시민의 안전과 복리를 위해 시장으로서의 직책을 성실히 수행할 것을 엄숙히 다짐합니다.\"",
+                          "취임식에는 시민 300여 명이 참석했다.")
+    hits = index.search("새 시장의 취임 선서 내용은?", k=3).hits
+    assert hits[0].text.startswith("\"나는 법을 지키고"), [h.text for h in hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     index = _with_article(real_seed_index, "kbo",
                          "한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패",
