@@ -69,7 +69,8 @@ _SAME_ACT_PAIRS = (("내리", "인하"), ("올리", "인상"), ("오르", "상�
 # The same for things: "퇴직 나이" asked, "연령" written; "월급" asked, "임금" written
 _SAME_THING_PAIRS = (("값", "가격"), ("나이", "연령"), ("월급", "임금"), ("월급", "급여"), ("몫", "비중"), ("빚", "부채"),
                      ("땅", "토지"), ("새", "유출"), ("비행기", "항공기"), ("어린이", "아동"),
-                     ("오름세", "상승세"), ("내림세", "하락세"))
+                     ("오름세", "상승세"), ("내림세", "하락세"), ("해마다", "매년"), ("매해", "매년"),
+                     ("여성", "여자"), ("남성", "남자"), ("도움", "조력"))
 # Each word of the two tables, with the words that stand for it
 _SAME_SENSE: dict[str, tuple[str, ...]] = {}
 for _a, _b in _SAME_ACT_PAIRS + _SAME_THING_PAIRS:
