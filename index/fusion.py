@@ -154,8 +154,8 @@ def verdict_features(scores: np.ndarray, features: np.ndarray, top: int, unseen:
 
 # A sentence that announces what follows names what it announces ("대통령은 취임에 즈음하여 다음의
 # 선서를 한다.", "다음 이유로 파견기간을 연장하고자 함.", "주요 내용은 다음과 같다."), but does not hold it:
-# the sentence after it does. Group 1 or 2 is the announced noun.
-# (Only nouns that announce: "다음 달", "다음 시즌" name a time to come.)
+# the sentence after it does. Group 1 or 3 is the announced noun
+# (only nouns that announce: "다음 달", "다음 시즌" name a time to come).
 _ANNOUNCES = re.compile(r"(?<![가-힣])다음의?\s*(사항|이유|사유|선서|목적|내용|조건|요건|절차|원칙|기준|방법|경우|항목|질문|순서|"
                         r"의무|권한|직무|업무)(을|를|은|는|이|가|으로|로|에)(?![가-힣])"
                         r"|([가-힣]{1,4}?)(은|는|이|가)\s*(다음|아래)(과|와)\s*같")
