@@ -76,6 +76,11 @@ _SAME_SENSE: dict[str, tuple[str, ...]] = {}
 for _a, _b in _SAME_ACT_PAIRS + _SAME_THING_PAIRS:
     _SAME_SENSE[_a] = _SAME_SENSE.get(_a, ()) + (_b,)
     _SAME_SENSE[_b] = _SAME_SENSE.get(_b, ()) + (_a,)
+# A superlative said in words and written as one Sino-Korean word: "제일 높은 용량" asked, "최고
+# 용량" written; "가장 큰 원인", "최대 원인". Keyed by the adjective's stem, as Kiwi reads it.
+_SUPERLATIVE = re.compile(r"(가장|제일)\s*(높|크|큰|많|낮|작|적)")
+_SUPERLATIVE_WORDS = {"높": ("최고",), "크": ("최대",), "많": ("최대", "최다"), "낮": ("최저",), "작": ("최소",),
+                      "적": ("최소", "최저")}
 # The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since
 # the sentence that gives their number often names only the act ("모두 1만8,500명이 참가했다").
 # The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
@@ -606,12 +611,18 @@ class SentenceIndex:
         articles define (``_acronyms``), a name written as a suffix ("투어 이름" is "투어명"), the
         Sino-Korean word for a native one's act or thing and back (``_SAME_SENSE``: "내리" is
         "인하", "월급" is "임금"), and a noun derived with a suffix and its act (``_DERIVING``:
-        "참가자" is "참가"), when indexed."""
+        "참가자" is "참가"), and the Sino-Korean word of a superlative said in words ("제일 높은" is
+        "최고", ``_SUPERLATIVE``), when indexed."""
         out = self._acronyms(query, sentences)
         for t in query.idf:
             for table in (_NAME_NOUNS, _SAME_SENSE):
                 if t in table:
                     out[t] = out.get(t, ()) + tuple(x for x in table[t] if x not in query.idf)
+        for m in _SUPERLATIVE.finditer(query.text):
+            stem = "크" if m.group(2) == "큰" else m.group(2)
+            if stem in query.idf:
+                held = tuple(w for w in _SUPERLATIVE_WORDS[stem] if w not in query.idf and self._holds(w))
+                out[stem] = out.get(stem, ()) + held
         for t in query.idf:
             if not re.fullmatch(r"[가-힣]{2,}", t):
                 continue

@@ -304,6 +304,9 @@ def test_늘려_asked_matches_연장_written(real_seed_index):
     ("운송업체 여성 기사는 몇 명이야?", "운송업체 여성 기사는 모두 1,200명으로 집계됐다.", "운송업체 여자 기사는 모두 1,200명으로 집계됐다."),
     ("지난 10년 동안 기사 임금은 매년 몇 퍼센트씩 올랐어?", "운송업체 기사 임금은 매년 3%씩 올랐다.", "운송업체 기사 임금은 해마다 3%씩 올랐다."),
     ("기사들은 누구의 도움을 받았어?", "기사들은 노무사의 도움을 받아 소송을 냈다.", "기사들은 노무사의 조력을 받아 소송을 냈다."),
+    # a superlative said in words, written as one word (engine._SUPERLATIVE)
+    ("제일 높은 등급을 받은 기사는 몇 명이야?", "운송업체 기사 가운데 높은 등급을 받은 기사는 12명이다.",
+     "운송업체 기사 가운데 최고 등급을 받은 기사는 12명이다."),
 ])
 def test_a_native_noun_and_its_sino_korean_twin_cover_alike(real_seed_index, question, asked, written):
     # "월급" asked is covered by "임금" written as fully as by "월급" itself (engine._SAME_THING_PAIRS)
