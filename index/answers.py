@@ -1038,15 +1038,17 @@ _SPEED_ASKED = re.compile(r"[시초분]속\s*(몇|얼마)")
 _SPEED_BEFORE = re.compile(r"[시초분]속\s*(약|최대|최고|평균)?\s*$")
 
 
+# People a question counts by the noun that names them ("관객 수는?", "관중이 얼마나 왔어?")
+_PEOPLE = "관람객|방문객|관광객|관객|승객|사람|인원|직원|학생|환자|주민|회원"
 # A number of people asked without a counter: "전체 참가자 수", "관람객 규모", "이재민 숫자"
 _PEOPLE_COUNTED = re.compile(r"([가-힣]{0,4}(참가|참석|관람|방문|응시|지원|입국|출국|사용|가입|구독|피해|부상|사망|실종)자|"
-                             r"관람객|방문객|관광객|관객|승객|이재민|사람|인원|인구|직원|학생|환자|주민|선수|회원)\s*(의\s*)?"
+                             + _PEOPLE + r"|이재민|인구|선수)\s*(의\s*)?"
                              r"(수|숫자|규모)(은|는|이|가|를|도)?(?![가-힣])")
 
 
 # "관중이 얼마나 왔어?", "사람들은 얼마나 모였어?": how many people came, not by how much a
 # number changed ("환자는 얼마나 늘었어?" may be answered by a percentage)
-_PEOPLE_CAME = re.compile(r"(관중|관객|관람객|방문객|관광객|승객|사람|인원|참가자|참석자|청중|시민|주민|회원|학생|환자|직원|팬)"
+_PEOPLE_CAME = re.compile(r"(" + _PEOPLE + r"|관중|참가자|참석자|청중|시민|팬)"
                           r"(들)?(이|가|은|는)\s*(모두|총|약)?\s*얼마나\s*"
                           r"(왔|오|모였|모이|몰렸|몰리|찾았|찾|참석|참가|입장|방문|됐|되|돼)")
 

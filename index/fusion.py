@@ -163,6 +163,8 @@ _ANNOUNCES = re.compile(r"(?<![가-힣])다음의?\s*(사항|이유|사유|선�
 
 def announced(text: str) -> str | None:
     """The noun ``text`` announces, when it announces what follows: "선서" of "다음의 선서를 한다"."""
+    if "다음" not in text and "아래" not in text:
+        return None  # most sentences: the substring test is ~40 times cheaper than the pattern
     m = _ANNOUNCES.search(text)
     return None if m is None else m.group(1) or m.group(3)
 
