@@ -169,20 +169,29 @@ def announced(text: str) -> str | None:
     return None if m is None else m.group(1) or m.group(3)
 
 
+# A sentence that only says what something is not ("… 테크 기업은 애플도 아니고, 구글, MS, 메타도
+# 아니고 트위터는 더더욱 아니다.") leaves what it is to the sentence after it ("… 엔비디아다.").
+_DENIES = re.compile(r"아니고.*아니(다|었다|야|에요|예요)[.!…]*$")
+# A question that asks what or who something is, not whether it is ("애플이야?", which the denial answers)
+_ASKS_WHICH = re.compile(r"누구|누가|어디|무엇|뭐|뭔|무슨|어떤|어느|언제|몇|얼마")
+
+
 def hand_over(scores: np.ndarray, texts: list[str], rows: list[tuple[str, int]], question: str) -> np.ndarray:
     """``scores`` with a sentence that announces what the question asks about ("취임 선서 내용은?"
     against "다음의 선서를 한다") trading places with the sentence after it, when that one is a
     candidate (``rows``: each candidate's document and sentence index) and scored lower. An
     announcement of something else ("다음 이유로 … 연장하고자 함" for "어디에 파견돼 있어?") keeps
-    its place: its other words may hold the answer."""
+    its place: its other words may hold the answer. So does a sentence that only denies
+    (``_DENIES``), for a question that asks what or who: the sentence after it says."""
     out = scores.copy()
     asked = question.replace(" ", "")
+    which = _ASKS_WHICH.search(question) is not None
     at = {row: j for j, row in enumerate(rows)}
     for j, (text, (doc, i)) in enumerate(zip(texts, rows)):
         k = at.get((doc, i + 1))
         if k is not None and out[k] < out[j]:
             noun = announced(text)
-            if noun and noun in asked:
+            if (noun and noun in asked) or (which and "아니고" in text and _DENIES.search(text.rstrip())):
                 out[j], out[k] = out[k], out[j]
     return out
 

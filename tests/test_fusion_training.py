@@ -158,6 +158,20 @@ def test_a_sentence_announcing_what_follows_hands_its_place_to_it(question, swap
     assert list(out) == ([1.0, 3.0, 2.0] if swapped else [3.0, 1.0, 2.0])
 
 
+@pytest.mark.parametrize("question,swapped", [
+    ("올해 가장 많이 팔린 차는 뭐야?", True),  # what it is: the sentence after the denials says
+    ("올해 가장 많이 팔린 차는 어느 모델이야?", True),
+    ("올해 가장 많이 팔린 차가 쏘나타야?", False),  # whether it is: the denial itself answers
+])
+def test_a_sentence_that_only_denies_hands_its_place_to_the_one_after_it(question, swapped):
+    texts = ["올해 가장 많이 팔린 차는 쏘나타도 아니고, 그랜저도 아니고 수입차는 더더욱 아니다.",
+             "출시 1년 만에 10만 대가 팔린 경차 캐스퍼다.",
+             "쏘나타는 3위에 그쳤다."]
+    rows = [("cars", 3), ("cars", 4), ("cars", 5)]
+    out = fusion.hand_over(np.array([3.0, 1.0, 2.0]), texts, rows, question)
+    assert list(out) == ([1.0, 3.0, 2.0] if swapped else [3.0, 1.0, 2.0])
+
+
 @pytest.mark.parametrize("text,noun", [
     ("제89조 다음 사항은 국무회의의 심의를 거쳐야 한다.", "사항"),
     ("다음 이유로 파견기간을 연장하고자 함.", "이유"),

@@ -341,6 +341,16 @@ def test_the_sentence_announced_is_cited_not_the_announcement(real_seed_index):
     assert hits[0].text.startswith("\"나는 법을 지키고"), [h.text for h in hits]
 
 
+def test_what_something_is_is_cited_not_the_sentence_that_says_what_it_is_not(real_seed_index):
+    # "… 애플도 아니고 … 아니다." matches the question best, but only the sentence after it names the answer
+    index = _with_article(real_seed_index, "cars", "올해 가장 많이 팔린 차, 경차가 차지",
+                          "올해 국내에서 가장 많이 팔린 자동차는 쏘나타도 아니고, 그랜저도 아니고 수입차는 더더욱 아니다.",
+                          "출시 3년 만에 연간 10만 대 판매를 넘긴 경차 캐스퍼다.",
+                          "업계는 고물가에 작은 차를 찾는 소비자가 늘었다고 분석했다.")
+    hits = index.search("올해 국내에서 가장 많이 팔린 자동차는 뭐야?", k=3).hits
+    assert hits[0].text.startswith("출시 3년 만에"), [h.text for h in hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     index = _with_article(real_seed_index, "kbo",
                          "한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패",
