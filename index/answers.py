@@ -145,8 +145,8 @@ _PRO = r"(프로(?!그램|젝트|세스|야구|선수|필|듀서|토콜|모션|�
 # "관계자" (an official) is no title one asks the holder of
 _TITLE_WORDS = "|".join(sorted((t for t in _TITLES if len(t) >= 2 and t != "관계자"), key=len, reverse=True))
 _Q_RULES: tuple[tuple[str, re.Pattern], ...] = (
-    (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속)|몇\s*(분|시간|초|개월|달(?!러)|주|년)(?!\s*(도|에|부터|까지))|"
-                          r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘)|몇\s*(분|시간)\b|기간은|"
+    (DURATION, re.compile(r"얼마\s*(동안|나|간)?\s*(동안|걸|진행|지속|지나|지났)|몇\s*(분|시간|초|개월|달(?!러)|주|년)(?!\s*(도|에|부터|까지))|"
+                          r"며칠\s*(동안|간|이내|안에|을|를|이|가|넘|늦|째)|몇\s*(분|시간)\b|기간은|"
                           # "회담 시간은 얼마나 됐어?", "얼마나 오래 걸려?", "얼마 만에 …?"
                           r"(시간|기간|세월)(은|는|이|가)?\s*얼마|얼마나\s*오래|얼마\s*만에|"
                           # "감사원장 임기는?": a term of office; "회담 시간은?": how long it took
@@ -334,7 +334,11 @@ def question_focus(question: str) -> str | None:
     # a sum typed without its particle: "특별전 예산 얼마임?", "이적료 얼마야?"
     before = toks[q - 1] if q >= 1 else None
     if before is not None and before.tag == "NNG" and toks[q].form in ("얼마", "얼마나") and _MONEY_WORD.search(before.form):
-        return before.form
+        if before.form not in _ANSWER_NOUNS:
+            return before.form
+        # "위성 만드는 데 돈 얼마나 들었어?": 돈 only names the kind of answer, as with a particle
+        ahead = toks[q - 2] if q >= 2 else None
+        return ahead.form if ahead and ahead.tag == "NNG" and ahead.form not in _ANSWER_NOUNS else None
     return None
 
 
@@ -410,8 +414,8 @@ def _number_groups(toks: tuple[Token, ...]) -> list[tuple[int, int, str, str]]:
 
 
 # What follows "N일" when it counts days ("3일간", "20일을 경과", "15일 이내") rather
-# than names one ("지난 23일", "25일 업계에 따르면").
-_DAY_COUNT_AFTER = {"간", "동안", "이내", "내", "만", "째", "후", "뒤", "을", "를", "이", "가"}
+# than names one ("지난 23일", "25일 업계에 따르면"); "12일 넘겨" is twelve days over.
+_DAY_COUNT_AFTER = {"간", "동안", "이내", "내", "만", "째", "후", "뒤", "을", "를", "이", "가", "넘", "넘기"}
 
 
 def _time_point(toks: tuple[Token, ...], i: int, j: int, k: int, led: bool) -> bool:
@@ -565,6 +569,14 @@ def sentence_spans(text: str) -> tuple[Span, ...]:
             # "제14조": an article of a statute (no count: _number_groups skips it), for "몇 조야?"
             spans.append(Span(ARTICLE, toks[i].start, toks[i + 2].end))
     for i, t in enumerate(toks):
+        # a name Kiwi breaks into a surname and a noun ("선장 박정훈(54)씨가" read 박 + 정훈), with
+        # the age news gives in brackets: three syllables written together, opening with a surname
+        if t.form == "(" and 1 <= i < n - 2 and toks[i - 1].tag == "NNG" and toks[i - 1].end == t.start \
+                and toks[i + 1].tag == "SN" and len(toks[i + 1].form) <= 3 and toks[i + 2].form in (")", "·"):
+            k = _glued_start(toks, i - 1, ("NNP", "NNG"))
+            name = text[toks[k].start:toks[i - 1].end]
+            if re.fullmatch(r"[가-힣]{3}", name) and name[0] in _SURNAMES and toks[k].tag == "NNP":
+                spans.append(Span(PERSON, toks[k].start, toks[i - 1].end))
         if t.form in _DATE_WORDS and t.tag.startswith("NN") and t.form not in _DATE_TAILS:
             e = toks[i + 1].end if i + 1 < n and toks[i + 1].form in _DATE_WORDS else t.end
             spans.append(Span(DATE, t.start, e))

@@ -60,6 +60,10 @@ from index.split import split_sentences
     ("몇 시즌째 뛰고 있어?", answers.COUNT),
     ("이준서 라인베르크 연봉", answers.AMOUNT),
     ("영덕 지진 재산피해액 총 얼마임?", answers.AMOUNT),
+    # time gone by, and days late, are lengths of time
+    ("낡은 배관은 교체 시기를 얼마나 지났어?", answers.DURATION),
+    ("예산안 처리가 법정 기한보다 며칠 늦었어?", answers.DURATION),
+    ("파업은 며칠째 이어지고 있어?", answers.DURATION),
 ])
 def test_question_types(question, kind):
     assert answers.question_type(question) == kind
@@ -406,6 +410,20 @@ def test_a_day_or_a_week_asked_is_counted_in_its_unit(question, sentence, phrase
 
 
 @pytest.mark.parametrize("question,sentence,phrase", [
+    # "12일 넘겨" counts days past a deadline; "6월 29일" is the deadline, a day
+    ("예산안 처리가 법정 기한보다 며칠 늦었어?", "예산안은 법정 처리 시한인 12월 2일을 8일 넘겨 본회의를 통과했다.", "8일"),
+    ("예산안 처리가 법정 기한보다 며칠 늦었어?", "예산안은 12월 2일 본회의를 통과했다.", None),
+    # "얼마나 지났어?" asks a length of time, not an amount
+    ("낡은 배관은 교체 시기를 얼마나 지났어?", "배관은 교체 주기인 20년을 3년 넘긴 상태였다.", "20년"),
+    # a name Kiwi breaks in two (박 + 정훈), with the age news gives in brackets, is a person
+    ("화재를 처음 신고한 사람은 누구야?", "최초 신고는 선장 박정훈(54)씨가 무선으로 했다.", "박정훈"),
+    ("화재를 처음 신고한 사람은 누구야?", "최초 신고는 선장이 무선으로 했다.", None),
+])
+def test_days_past_a_deadline_time_gone_by_and_a_name_before_its_age(question, sentence, phrase):
+    assert highlighted(question, sentence) == phrase
+
+
+@pytest.mark.parametrize("question,sentence,phrase", [
     # the day the news was told ("25일 업계에 따르면") is not the day of the meeting
     ("이 대통령은 언제 이시바 총리를 만났나?",
      "25일 업계에 따르면 이 대통령은 지난 23일 일본 도쿄에서 이시바 시게루 일본 총리와 회담을 가졌다.", "지난 23일"),
@@ -514,6 +532,10 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     # money is the kind of answer: "조달한 금액은 1조 7,200억 엔" answers without saying "자금"
     ("라피더스가 실제로 확보한 자금은 얼마나 돼?", None),
     ("OpenAI의 초기 창업 자금은 누가 댔어?", "창업"),
+    # so it is without its particle: "87억원이 들었다" answers, though it never says 돈
+    ("위성 만드는 데 돈 얼마나 들었어?", None),
+    ("새 청사 짓는 공사 비용 얼마야?", "공사"),
+    ("이적료 얼마야?", "이적료"),
 ])
 def test_the_focus_is_what_a_question_asks_about(question, focus):
     assert answers.question_focus(question) == focus
