@@ -331,13 +331,17 @@ def question_focus(question: str) -> str | None:
             # "설립 시기는 언제야?", "투자 금액은 얼마야?": the noun before the answer's kind
             before = toks[j - 1] if j >= 1 else None
             return before.form if before and before.tag == "NNG" and before.form not in _ANSWER_NOUNS else None
-    # a sum typed without its particle: "특별전 예산 얼마임?", "이적료 얼마야?"
-    before = toks[q - 1] if q >= 1 else None
+    # a sum typed without its particle: "특별전 예산 얼마임?", "이적료 얼마야?", "기본요금 지금 얼마야?",
+    # "이적료 총 얼마야?" (an adverb or 총 between)
+    b = q - 1
+    while b >= 1 and (toks[b].tag == "MAG" or (toks[b].tag == "MM" and toks[b].form == "총")):
+        b -= 1
+    before = toks[b] if b >= 0 else None
     if before is not None and before.tag == "NNG" and toks[q].form in ("얼마", "얼마나") and _MONEY_WORD.search(before.form):
         if before.form not in _ANSWER_NOUNS:
             return before.form
         # "위성 만드는 데 돈 얼마나 들었어?": 돈 only names the kind of answer, as with a particle
-        ahead = toks[q - 2] if q >= 2 else None
+        ahead = toks[b - 1] if b >= 1 else None
         return ahead.form if ahead and ahead.tag == "NNG" and ahead.form not in _ANSWER_NOUNS else None
     return None
 

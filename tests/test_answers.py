@@ -536,6 +536,9 @@ def test_what_kind_of_company_asks_for_a_description(question, kind):
     ("위성 만드는 데 돈 얼마나 들었어?", None),
     ("새 청사 짓는 공사 비용 얼마야?", "공사"),
     ("이적료 얼마야?", "이적료"),
+    # an adverb, or 총, between the sum and 얼마 leaves the sum the focus
+    ("시내버스 기본요금 지금 얼마야?", "기본요금"),
+    ("이적료 총 얼마야?", "이적료"),
 ])
 def test_the_focus_is_what_a_question_asks_about(question, focus):
     assert answers.question_focus(question) == focus

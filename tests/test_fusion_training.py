@@ -133,6 +133,8 @@ def test_a_best_sentence_without_the_only_possible_answer_is_refused(question, t
     ("일본이 주는 세제 혜택은 어느 정도야?", "2032년까지 최대 30%의 법인세를 감면해 준다.", False),
     # things counted by their own counter are named where they are counted: helicopters are no fire engines
     ("봉화 산불 진화에 소방차는 몇 대 투입됐나요?", "산림청은 헬기 38대와 진화 인력 2,700여 명을 투입했다.", True),
+    # a fare asked with an adverb before 얼마: the city's subsidy is another sum
+    ("시내버스 기본요금 지금 얼마야?", "시는 지난해 버스 재정 지원금으로 1,140억원을 썼다.", True),
     # people are counted without their noun ("모두 1만8,500명이 참가했다")
     ("마라톤 참가자는 몇 명이야?", "풀코스와 하프를 합쳐 모두 1만8,500명이 참가했다.", False),
 ])
