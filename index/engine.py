@@ -52,6 +52,8 @@ _TITLE, _BODY = KINDS.index("title"), KINDS.index("body")
 # How many of the candidates nearest the question (by cosine) define the articles its
 # term weights are counted over (SentenceIndex.neighbourhood).
 NEIGHBOURHOOD = 50
+# A model's designation, a name and a hyphenated number: "나래샛-1", "HB-2207", "KF-21"
+_DESIGNATION = re.compile(r"(?<![\w-])([가-힣A-Za-z]{2,})-(\d{1,5}[A-Za-z]?)(?![\d-])")
 # A thing's name is also written as the suffix 명: "투어 이름" is "투어명", "회사 이름" is "회사명"
 _NAME_NOUNS = {"이름": ("명", "명칭"), "명칭": ("이름", "명")}
 # A native verb and the Sino-Korean noun news writes for the same act: "금리를 내렸나요?" asks
@@ -524,6 +526,13 @@ class SentenceIndex:
             feats[:, at["coverage"]], feats[:, at["cov_title"]], feats[:, at["cov_context"]] = \
                 self._coverage(sentences, cands.cosine, query, self._other_spellings(query, sentences))
         allowed = np.ones(n, bool)
+        for stem, code in _DESIGNATION.findall(query.text):
+            # "나래샛-1 어디서 쏘아 올렸어?": a sentence about 나래샛-2 alone is about another satellite
+            asked = f"{stem}-{code}"
+            for j, s in enumerate(sentences):
+                if f"{stem}-" in s.text and asked not in s.text \
+                        and any(m[0] == stem for m in _DESIGNATION.findall(s.text)):
+                    allowed[j] = False
         if resolved is not None and resolved.replaced and resolved.added:
             # A follow-up about another entity ("그럼 한국은?"): a sentence without the new
             # entity whose context (itself, the sentence before, the title) names the previous

@@ -351,6 +351,18 @@ def test_what_something_is_is_cited_not_the_sentence_that_says_what_it_is_not(re
     assert hits[0].text.startswith("출시 3년 만에"), [h.text for h in hits]
 
 
+def test_a_sentence_about_another_model_of_the_same_name_is_never_cited(real_seed_index):
+    # "새봄샛-1" asked: "… '새봄샛-2'를 쏘아 올릴 예정이다" speaks of the next satellite, not of this one
+    index = _with_article(real_seed_index, "sat", "초소형 위성 새봄샛-1 궤도 안착",
+                          "우주 스타트업 하늘우주가 만든 초소형 위성 새봄샛-1이 궤도에 안착했다.",
+                          "새봄샛-1은 지난 9일 미국 캘리포니아주 반덴버그 우주군기지에서 발사됐다.",
+                          "회사는 내년 하반기 후속 위성인 '새봄샛-2'를 제주 앞바다에서 쏘아 올릴 예정이다.")
+    hits = index.search("새봄샛-1 어디서 쏘아 올렸어?", k=5).hits
+    assert hits and not any("새봄샛-2" in h.text for h in hits), [h.text for h in hits]
+    hits = index.search("새봄샛-2는 어디서 쏘아 올려?", k=5).hits
+    assert hits[0].text.startswith("회사는 내년 하반기"), [h.text for h in hits]
+
+
 def test_a_body_sentence_is_cited_before_the_headline_it_repeats(real_seed_index):
     index = _with_article(real_seed_index, "kbo",
                          "한화 이글스, 26년 만에 한국시리즈 우승…5차전서 LG 꺾고 4승 1패",
