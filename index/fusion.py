@@ -58,9 +58,11 @@ from .answers import (
     COUNT,
     DATE,
     DURATION,
+    REASON,
     asks_for_a_named_sum,
     asks_for_a_title_holder,
     counts_a_thing,
+    has_answer_shape,
     question_type,
     rate_asked_elsewhere,
 )
@@ -174,6 +176,9 @@ def announced(text: str) -> str | None:
 _DENIES = re.compile(r"아니고.*아니(다|었다|야|에요|예요)[.!…]*$")
 # A question that asks what or who something is, not whether it is ("애플이야?", which the denial answers)
 _ASKS_WHICH = re.compile(r"누구|누가|어디|무엇|뭐|뭔|무슨|어떤|어느|언제|몇|얼마")
+# A sentence that explains the one before it opens on "this": "일본 로봇은 규칙 기반 제어에 머물렀다.
+# 이는 AI 기술이 부족해서라기보다 … 선택이었다."
+_EXPLAINS = ("이는 ", "이는, ", "이것은 ")
 
 
 def hand_over(scores: np.ndarray, texts: list[str], rows: list[tuple[str, int]], question: str) -> np.ndarray:
@@ -182,16 +187,24 @@ def hand_over(scores: np.ndarray, texts: list[str], rows: list[tuple[str, int]],
     candidate (``rows``: each candidate's document and sentence index) and scored lower. An
     announcement of something else ("다음 이유로 … 연장하고자 함" for "어디에 파견돼 있어?") keeps
     its place: its other words may hold the answer. So does a sentence that only denies
-    (``_DENIES``), for a question that asks what or who: the sentence after it says."""
+    (``_DENIES``), for a question that asks what or who: the sentence after it says. And, for a
+    question that asks why, a sentence without a cause whose next one explains it ("이는 …
+    때문이다") with one."""
     out = scores.copy()
     asked = question.replace(" ", "")
     which = _ASKS_WHICH.search(question) is not None
+    why: bool | None = None  # typed only when a candidate explains the one before it
     at = {row: j for j, row in enumerate(rows)}
     for j, (text, (doc, i)) in enumerate(zip(texts, rows)):
         k = at.get((doc, i + 1))
-        if k is not None and out[k] < out[j]:
-            noun = announced(text)
-            if (noun and noun in asked) or (which and "아니고" in text and _DENIES.search(text.rstrip())):
+        if k is None or out[k] >= out[j]:
+            continue
+        noun = announced(text)
+        if (noun and noun in asked) or (which and "아니고" in text and _DENIES.search(text.rstrip())):
+            out[j], out[k] = out[k], out[j]
+        elif texts[k].startswith(_EXPLAINS):
+            why = question_type(question) == REASON if why is None else why
+            if why and has_answer_shape(question, texts[k], REASON) and not has_answer_shape(question, text, REASON):
                 out[j], out[k] = out[k], out[j]
     return out
 

@@ -174,6 +174,20 @@ def test_a_sentence_that_only_denies_hands_its_place_to_the_one_after_it(questio
     assert list(out) == ([1.0, 3.0, 2.0] if swapped else [3.0, 1.0, 2.0])
 
 
+@pytest.mark.parametrize("question,first,swapped", [
+    # why: the sentence that restates the fact hands its place to the one that explains it
+    ("이 지역 아파트값이 크게 뛴 이유가 뭐야?", "이 지역 아파트값은 올해 들어 20% 넘게 뛰었다.", True),
+    # not when it gives a cause itself, nor for a question that asks no cause
+    ("이 지역 아파트값이 크게 뛴 이유가 뭐야?", "이 지역 아파트값은 교통 호재 때문에 20% 넘게 뛰었다.", False),
+    ("이 지역 아파트값은 얼마나 뛰었어?", "이 지역 아파트값은 올해 들어 20% 넘게 뛰었다.", False),
+])
+def test_a_sentence_explained_by_the_next_hands_its_place_to_it_for_a_why_question(question, first, swapped):
+    texts = [first, "이는 신도시 개발 기대감이 커졌기 때문이다.", "거래량도 늘었다."]
+    rows = [("homes", 2), ("homes", 3), ("homes", 4)]
+    out = fusion.hand_over(np.array([3.0, 1.0, 2.0]), texts, rows, question)
+    assert list(out) == ([1.0, 3.0, 2.0] if swapped else [3.0, 1.0, 2.0])
+
+
 @pytest.mark.parametrize("text,noun", [
     ("제89조 다음 사항은 국무회의의 심의를 거쳐야 한다.", "사항"),
     ("다음 이유로 파견기간을 연장하고자 함.", "이유"),
