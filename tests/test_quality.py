@@ -331,24 +331,25 @@ def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
     assert res.hits[0].text.startswith("투어명은"), [h.text for h in res.hits]
 
 
-def test_the_sentence_announced_is_cited_not_the_announcement(real_seed_index):
+@pytest.mark.parametrize("doc_id,title,sentences,question,first", [
     # "다음의 선서를 한다" matches the question best, but the oath is the sentence after it
-    index = _with_article(real_seed_index, "oath", "새 시장 취임식 열려",
-                          "새로 뽑힌 시장은 1일 시청에서 취임식을 열고 다음의 선서를 했다.",
-                          "\"나는 법을 지키고 시민의 안전과 복리를 위해 시장으로서의 직책을 성실히 수행할 것을 엄숙히 다짐합니다.\"",
-                          "취임식에는 시민 300여 명이 참석했다.")
-    hits = index.search("새 시장의 취임 선서 내용은?", k=3).hits
-    assert hits[0].text.startswith("\"나는 법을 지키고"), [h.text for h in hits]
-
-
-def test_what_something_is_is_cited_not_the_sentence_that_says_what_it_is_not(real_seed_index):
-    # "… 애플도 아니고 … 아니다." matches the question best, but only the sentence after it names the answer
-    index = _with_article(real_seed_index, "cars", "올해 가장 많이 팔린 차, 경차가 차지",
-                          "올해 국내에서 가장 많이 팔린 자동차는 쏘나타도 아니고, 그랜저도 아니고 수입차는 더더욱 아니다.",
-                          "출시 3년 만에 연간 10만 대 판매를 넘긴 경차 캐스퍼다.",
-                          "업계는 고물가에 작은 차를 찾는 소비자가 늘었다고 분석했다.")
-    hits = index.search("올해 국내에서 가장 많이 팔린 자동차는 뭐야?", k=3).hits
-    assert hits[0].text.startswith("출시 3년 만에"), [h.text for h in hits]
+    ("oath", "새 시장 취임식 열려",
+     ("새로 뽑힌 시장은 1일 시청에서 취임식을 열고 다음의 선서를 했다.",
+      "\"나는 법을 지키고 시민의 안전과 복리를 위해 시장으로서의 직책을 성실히 수행할 것을 엄숙히 다짐합니다.\"",
+      "취임식에는 시민 300여 명이 참석했다."),
+     "새 시장의 취임 선서 내용은?", "\"나는 법을 지키고"),
+    # "… 쏘나타도 아니고 … 아니다." matches best, but only the sentence after it names the answer
+    ("cars", "올해 가장 많이 팔린 차, 경차가 차지",
+     ("올해 국내에서 가장 많이 팔린 자동차는 쏘나타도 아니고, 그랜저도 아니고 수입차는 더더욱 아니다.",
+      "출시 3년 만에 연간 10만 대 판매를 넘긴 경차 캐스퍼다.",
+      "업계는 고물가에 작은 차를 찾는 소비자가 늘었다고 분석했다."),
+     "올해 국내에서 가장 많이 팔린 자동차는 뭐야?", "출시 3년 만에"),
+], ids=["announced", "denied"])
+def test_the_sentence_after_one_that_only_announces_or_denies_is_cited(real_seed_index, doc_id, title, sentences,
+                                                                         question, first):
+    index = _with_article(real_seed_index, doc_id, title, *sentences)
+    hits = index.search(question, k=3).hits
+    assert hits[0].text.startswith(first), [h.text for h in hits]
 
 
 def test_a_sentence_about_another_model_of_the_same_name_is_never_cited(real_seed_index):
