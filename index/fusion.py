@@ -186,10 +186,11 @@ def hand_over(scores: np.ndarray, texts: list[str], rows: list[tuple[str, int]],
     against "다음의 선서를 한다") trading places with the sentence after it, when that one is a
     candidate (``rows``: each candidate's document and sentence index) and scored lower. An
     announcement of something else ("다음 이유로 … 연장하고자 함" for "어디에 파견돼 있어?") keeps
-    its place: its other words may hold the answer. So does a sentence that only denies
-    (``_DENIES``), for a question that asks what or who: the sentence after it says. And, for a
-    question that asks why, a sentence without a cause whose next one explains it ("이는 …
-    때문이다") with one."""
+    its place: its other words may hold the answer. Two more hand over in the same way:
+    - a sentence that only denies (``_DENIES``), for a question that asks what or who, since the
+      sentence after it says what is;
+    - for a question that asks why, a sentence without a cause whose next one explains it with
+      one ("이는 … 때문이다")."""
     out = scores.copy()
     asked = question.replace(" ", "")
     which = _ASKS_WHICH.search(question) is not None
