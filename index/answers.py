@@ -262,7 +262,10 @@ def _asks_a_number_of(question: str) -> bool:
 
 
 # "업스테이지 대표는 누구야?": who holds a title, asked at the question's end
-_TITLE_HOLDER = re.compile("(" + _TITLE_WORDS + r")(은|는|이|가)\s*(누구|누가)\s*(야|인가요?|일까|예요|에요|이에요|입니까|지|니|냐|임)?\s*[?？]*\s*$")
+_TITLE_HOLDER = re.compile("(" + _TITLE_WORDS + r")(은|는|이|가)\s*(누구|누가|누군가요?)\s*"
+                           # now or then: "누구야?", "누구였어?", "누구였나요?"
+                           r"(야|인가요?|일까|예요|에요|이에요|입니까|지|니|냐|임|죠|"
+                           r"(였|이었)(어요?|나요?|지|니|냐|음|습니까|을까|던가요?)?)?\s*[?？]*\s*$")
 
 
 def asks_for_a_title_holder(question: str) -> bool:

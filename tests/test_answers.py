@@ -764,6 +764,10 @@ def test_a_decade_keeps_its_part(question, phrase):
     ("업스테이지 대표는 누구인가?", True),
     ("리벨리온 대표는 누구야?", True),
     ("서울시장은 누구야?", True),
+    # then as now: "누구였어?", "누구였나요?"
+    ("그때 위원회 위원장은 누구였어?", True),
+    ("당시 회장은 누구였습니까?", True),
+    ("리벨리온 대표는 누군가요?", True),
     # a titled person who does something is not the holder asked for
     ("계엄을 선포하면 대통령은 누구에게 알려야 하나?", False),
     ("국가원로자문회의 의장은 누가 맡아?", False),
