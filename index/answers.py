@@ -973,8 +973,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         kinds |= {AMOUNT, SHARE, ARTICLE}
     if qtype == AMOUNT:
         kinds |= {COUNT, SHARE}
-    if qtype == PLACE and not _COUNTRY_ASKED.search(question):
-        kinds.add(NAME)  # an organisation answers "어디가 맡아?", not "어느 나라로 …?"
+    if qtype == PLACE and not _COUNTRY_ASKED.search(question) and not _VENUE_ASKED.search(question):
+        kinds.add(NAME)  # an organisation answers "어디가 맡아?", not "어느 나라로 …?" nor "어디서 열렸어?"
     names = _question_names(question) - _MEASURES  # "몇 km인가?" names a unit, not its answer
     nouns = _question_nouns(question)
     unit = question_unit(question, qtype)
@@ -1040,6 +1040,10 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
            # with another counter of the same kind: "14곳에 투자했다던데, 그중 …" against "14개"
            and not (s.kind in (COUNT, AMOUNT, DATE, DURATION) and (_QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said
                                                                   or _quantity_stated(text[s.start:s.end], said)))
+           # a name of three letters or more the question writes itself, spacing and quotes aside:
+           # "KOSA 일본 진출 협의회 발족식은 어디서?" is not answered by "'일본 진출 협의회'"
+           and not (s.kind in (NAME, PLACE, PERSON) and len(_QUOTES_AND_SPACE.sub("", text[s.start:s.end])) >= 3
+                    and _QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said)
            and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end
@@ -1050,6 +1054,8 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 _PRICE_ASKED = re.compile(r"얼마에(?!서|\s*(걸|달하|이르))")
 # A country or a city asked: a place answers, an organisation ("산업통상자원부") does not
 _COUNTRY_ASKED = re.compile(r"(어느|어떤|무슨)\s*(나라|국가|도시)")
+# Where an event was held: a venue answers, not the organisation that held it
+_VENUE_ASKED = re.compile(r"어디(서|에서)\s*(열|개최|진행|치러|치렀|치르|펼쳐)")
 
 
 # A speed asked ("시속 몇 km야?", "초속 몇 m") is given with its 속 ("초속 47m", "시속 약 80km")

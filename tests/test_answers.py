@@ -382,6 +382,12 @@ def highlighted(question: str, sentence: str) -> str | None:
     # bulleted items make a list: the last one ends with its nouns ("▲모빌테크 등 14개사가")
     ("협의회에 들어간 기업은 어디어디야?", "이번 협의회에는 ▲에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크 등 14개사가 참여했다.",
      "에브리존 ▲블루문소프트 ▲퓨리오사에이아이 ▲모빌테크"),
+    # a name the question writes itself, quotes aside, is not its answer
+    ("KOSA 일본 진출 협의회 발족식은 어디서 열렸어?", "협회는 최근 '일본 진출 협의회' 발족식을 열었다.", None),
+    # where an event was held asks a venue, not the organisation that held it
+    ("기념식은 어디서 열렸어?", "한국공항공사는 지난 12일 기념식을 열고 승객에게 기념품을 전달했다.", None),
+    ("기념식은 어디서 열렸어?", "한국공항공사는 지난 12일 김포공항에서 기념식을 열었다.", "김포공항"),
+    ("이 사업은 어디가 맡아?", "한국공항공사가 사업을 맡는다.", "한국공항공사"),
     # a name Kiwi breaks in two (박 + 정훈), with the age news gives in brackets, is a person
     ("화재를 처음 신고한 사람은 누구야?", "최초 신고는 선장 박정훈(54)씨가 무선으로 했다.", "박정훈"),
     ("화재를 처음 신고한 사람은 누구야?", "최초 신고는 선장이 무선으로 했다.", None),
