@@ -1014,11 +1014,15 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         if s.kind == DATE and edge is not None and not edge.match(text, s.end) \
                 and not (edge is _UNTIL and phrase.endswith(("까지", "이내", "내", "전"))):  # a deadline
             return False
-        return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit))
+        return ((s.kind == SHARE or not unit or any(_has_unit(phrase, u) for u in unit) or s in ages)
                 and (s.kind != ARTICLE or bool(_ARTICLE_UNITS & (unit or set()))))
 
     found = sentence_spans(text)
     found += _unitless_counts(text, unit, nouns, bare=qtype in (AMOUNT, COUNT) and unit is None and not money)
+    # an age asked ("몇 살이야?") is given as news gives it, in brackets after the name: "정해숙(67)씨"
+    ages = tuple(Span(COUNT, m.start(1), m.end(1)) for m in _BRACKETED_AGE.finditer(text)) \
+        if unit and unit & _AGE_UNITS else ()
+    found += ages
     if change:
         found += _joined(text, (s for s in found if s.kind in (AMOUNT, COUNT)), _FROM, _TO)
     if score:
@@ -1052,6 +1056,9 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
 
 # A price asked: "1kg에 얼마에 들여와?", "얼마에 팔렸어?" ("1,100t" is no answer)
 _PRICE_ASKED = re.compile(r"얼마에(?!서|\s*(걸|달하|이르))")
+# A person's age in brackets after the name, alone or before an affiliation: "정해숙(67)씨", "박소율(29·삼성전자)"
+_AGE_UNITS = frozenset({"살", "세"})
+_BRACKETED_AGE = re.compile(r"(?<=[가-힣])\((\d{1,3})(?=[)·])")
 # A country or a city asked: a place answers, an organisation ("산업통상자원부") does not
 _COUNTRY_ASKED = re.compile(r"(어느|어떤|무슨)\s*(나라|국가|도시)")
 # Where an event was held: a venue answers, not the organisation that held it
