@@ -83,6 +83,8 @@ for _a, _b in _SAME_ACT_PAIRS + _SAME_THING_PAIRS:
 _SUPERLATIVE = re.compile(r"(가장|제일)\s*(높|크|큰|많|낮|작|적)")
 _SUPERLATIVE_WORDS = {"높": ("최고",), "크": ("최대",), "많": ("최대", "최다"), "낮": ("최저",), "작": ("최소",),
                       "적": ("최소", "최저")}
+# "누가 나왔어?" asks who attended: news writes "… 등이 참석했다"
+_WHO_CAME = re.compile(r"(누가|누구)\s*(\S+\s+)?(나왔|나오|나와)")
 # The suffix that derives the people of an act: "참가자" and "참가했다" stand for each other, since
 # the sentence that gives their number often names only the act ("모두 1만8,500명이 참가했다").
 # The suffixes of a cost, a sum, a rate or a quantity (개발비, 피해액, 성장률, 판매량) were left
@@ -621,7 +623,7 @@ class SentenceIndex:
         Sino-Korean word for a native one's act or thing and back (``_SAME_SENSE``: "내리" is
         "인하", "월급" is "임금"), and a noun derived with a suffix and its act (``_DERIVING``:
         "참가자" is "참가"), and the Sino-Korean word of a superlative said in words ("제일 높은" is
-        "최고", ``_SUPERLATIVE``), when indexed."""
+        "최고", ``_SUPERLATIVE``), and 참석 for the 나오 of "누가 나왔어?" (``_WHO_CAME``), when indexed."""
         out = self._acronyms(query, sentences)
         for t in query.idf:
             for table in (_NAME_NOUNS, _SAME_SENSE):
@@ -632,6 +634,8 @@ class SentenceIndex:
             if stem in query.idf:
                 held = tuple(w for w in _SUPERLATIVE_WORDS[stem] if w not in query.idf and self._holds(w))
                 out[stem] = out.get(stem, ()) + held
+        if "나오" in query.idf and _WHO_CAME.search(query.text) and "참석" not in query.idf and self._holds("참석"):
+            out["나오"] = out.get("나오", ()) + ("참석",)
         for t in query.idf:
             if not re.fullmatch(r"[가-힣]{2,}", t):
                 continue

@@ -345,8 +345,8 @@ def test_a_name_asked_as_이름_matches_one_written_as_명(real_seed_index):
       "업계는 고물가에 작은 차를 찾는 소비자가 늘었다고 분석했다."),
      "올해 국내에서 가장 많이 팔린 자동차는 뭐야?", "출시 3년 만에"),
 ], ids=["announced", "denied"])
-def test_the_sentence_after_one_that_only_announces_or_denies_is_cited(real_seed_index, doc_id, title, sentences,
-                                                                         question, first):
+def test_the_sentence_that_answers_is_cited_not_its_better_matching_neighbour(real_seed_index, doc_id, title,
+                                                                              sentences, question, first):
     index = _with_article(real_seed_index, doc_id, title, *sentences)
     hits = index.search(question, k=3).hits
     assert hits[0].text.startswith(first), [h.text for h in hits]
@@ -379,3 +379,12 @@ def test_a_name_written_out_matches_the_acronym_its_article_defines(real_seed_in
     # the article defines "한국인공지능·소프트웨어산업협회(KOSA)" once, then writes "조준희 KOSA 회장은"
     res = real_seed_index.search("한국인공지능·소프트웨어산업협회 회장은?", k=1)
     assert res.answered and res.hits[0].text.startswith("조준희 KOSA 회장은")
+
+
+@pytest.mark.parametrize("question,attended", [
+    ("한미 과학기술 협력 논의에 백악관 쪽에서는 누가 나왔어?", True),  # who attended: "… 등이 참석했다"
+    ("업스테이지 일본 법인 설립 소식은 언제 나왔어?", False),  # when news came out: nobody attended
+])
+def test_who_came_is_who_attended(real_seed_index, question, attended):
+    query = real_seed_index.query(question)
+    assert ("참석" in real_seed_index._other_spellings(query, []).get("나오", ())) == attended
