@@ -1038,16 +1038,19 @@ def answer_spans(question: str, text: str, qtype: str | None = None, switch: Swi
         people = {(s.start, s.end) for s in found if s.kind == PERSON} - {
             (s.start, s.end) for s in found if s.kind == PLACE}  # "오사카에서": a place after all
         found = tuple(s for s in found if (s.start, s.end) not in people)
+
+    def stated(s: Span) -> bool:
+        """The question itself writes the phrase, spacing and quotes aside: a number phrase, also in
+        words ("열두 마당 가운데 … 몇 마당인가?") or with another counter of the same kind ("14곳에
+        투자했다던데, 그중 …" against "14개"), or a name of three letters or more ("KOSA 일본 진출
+        협의회 발족식은 어디서?" is not answered by "'일본 진출 협의회'")."""
+        phrase = _QUOTES_AND_SPACE.sub("", text[s.start:s.end])
+        if s.kind in (COUNT, AMOUNT, DATE, DURATION):
+            return phrase in said or _quantity_stated(text[s.start:s.end], said)
+        return s.kind in (NAME, PLACE, PERSON) and len(phrase) >= 3 and phrase in said
+
     out = [s for s in _affirmed(text, found)
-           if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s)
-           # a number phrase the question states in words: "열두 마당 가운데 … 몇 마당인가?", or
-           # with another counter of the same kind: "14곳에 투자했다던데, 그중 …" against "14개"
-           and not (s.kind in (COUNT, AMOUNT, DATE, DURATION) and (_QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said
-                                                                  or _quantity_stated(text[s.start:s.end], said)))
-           # a name of three letters or more the question writes itself, spacing and quotes aside:
-           # "KOSA 일본 진출 협의회 발족식은 어디서?" is not answered by "'일본 진출 협의회'"
-           and not (s.kind in (NAME, PLACE, PERSON) and len(_QUOTES_AND_SPACE.sub("", text[s.start:s.end])) >= 3
-                    and _QUOTES_AND_SPACE.sub("", text[s.start:s.end]) in said)
+           if s.kind in kinds and not _overlaps_question(text, s, names, nouns) and fits(s) and not stated(s)
            and not (switch and switch.owned_by_previous(text, s))]
     # keep the longest phrase: "내년 상반기", not "상반기"
     return [s for s in out if not any(o is not s and o.kind == s.kind and o.start <= s.start and s.end <= o.end

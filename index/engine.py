@@ -629,13 +629,15 @@ class SentenceIndex:
             for table in (_NAME_NOUNS, _SAME_SENSE):
                 if t in table:
                     out[t] = out.get(t, ()) + tuple(x for x in table[t] if x not in query.idf)
-        for m in _SUPERLATIVE.finditer(query.text):
-            stem = "크" if m.group(2) == "큰" else m.group(2)
+        # words that stand for a question's term only as the question says it: a superlative's
+        # stem ("제일 높은") and the 나오 of "누가 나왔어?"
+        stems = ["크" if m.group(2) == "큰" else m.group(2) for m in _SUPERLATIVE.finditer(query.text)]
+        asked_as = [(stem, _SUPERLATIVE_WORDS[stem]) for stem in stems]
+        if _WHO_CAME.search(query.text):
+            asked_as.append(("나오", ("참석",)))
+        for stem, words in asked_as:
             if stem in query.idf:
-                held = tuple(w for w in _SUPERLATIVE_WORDS[stem] if w not in query.idf and self._holds(w))
-                out[stem] = out.get(stem, ()) + held
-        if "나오" in query.idf and _WHO_CAME.search(query.text) and "참석" not in query.idf and self._holds("참석"):
-            out["나오"] = out.get("나오", ()) + ("참석",)
+                out[stem] = out.get(stem, ()) + tuple(w for w in words if w not in query.idf and self._holds(w))
         for t in query.idf:
             if not re.fullmatch(r"[가-힣]{2,}", t):
                 continue
